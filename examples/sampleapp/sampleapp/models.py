@@ -1,0 +1,31 @@
+"""Database models.  Schema changes go through ``migrations/``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, String, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .extensions import db
+
+
+class Greeting(db.Model):
+    """A line of text shown on the front page."""
+
+    __tablename__ = "greeting"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
+
+
+class Visit(db.Model):
+    """One request to ``/``, recorded with the host that served it."""
+
+    __tablename__ = "visit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    host: Mapped[str] = mapped_column(String(255), nullable=False)
