@@ -104,6 +104,7 @@ WantedBy=multi-user.target
 UNIT
 ln -sf /etc/systemd/system/ssh-host-keys.service \
   "$rootfs/etc/systemd/system/multi-user.target.wants/ssh-host-keys.service"
+install -d -m 0700 "$rootfs/root/.ssh"
 : >"$rootfs/etc/machine-id"
 echo 'LANG=C.UTF-8' >"$rootfs/etc/default/locale"
 chroot "$rootfs" apt-get clean

@@ -119,6 +119,8 @@ def test_swap_file_is_formatted_and_in_fstab(host):
 
 
 def test_extra_ca_is_trusted_system_wide(host):
+    for name in ("flaskdeploy-test-ca", "test-ca"):  # from content, from a file
+        assert host.file(f"/usr/local/share/ca-certificates/{name}.crt").contains("BEGIN CERTIFICATE")
     ca = open(os.path.join(EPHEMERAL, "test-ca.crt"), encoding="ascii").read()
     host.run(f"printf '%s' '{ca}' > /tmp/test-ca.crt")
     result = host.run("openssl verify /tmp/test-ca.crt")

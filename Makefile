@@ -1,0 +1,67 @@
+# flaskdeploy: one entry point for setup, tests, the local cloud and the demo.
+# Needs root on a fresh Debian 12 machine (it installs and starts Docker).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+APP_VENV := .cache/venv-sampleapp
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export ANSIBLE_FORCE_COLOR ?= true
+export PY_COLORS ?= 1
+
+ROLES := $(sort $(notdir $(patsubst %/molecule/default/molecule.yml,%,$(wildcard roles/*/molecule/default/molecule.yml))))
+SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
+
+.PHONY: help setup engine image lint test test-app test-repo molecule local-cloud local-cloud-destroy
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
+
+$(VENV)/.stamp: requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.stamp ## Install the pinned controller tooling into .venv/
+
+engine: ## Install and start the Docker engine when it is not running
+	scripts/ensure-docker.sh
+
+image: engine ## Build the cached systemd base image (no registry)
+	scripts/build-base-image.sh
+
+lint: setup ## ansible-lint (production profile), yamllint, role docs in sync
+	yamllint --strict .
+	ansible-lint
+	scripts/role-docs.py --check
+
+$(APP_VENV)/.stamp: examples/sampleapp/requirements.txt examples/sampleapp/requirements-test.txt
+	python3 -m venv $(APP_VENV)
+	$(APP_VENV)/bin/pip install --quiet -r examples/sampleapp/requirements-test.txt
+	touch $@
+
+test-app: $(APP_VENV)/.stamp ## The sample app's own tests, against a real PostgreSQL
+	scripts/ensure-apt-packages.sh postgresql
+	cd examples/sampleapp && $(CURDIR)/$(APP_VENV)/bin/python -m pytest -q
+
+test-repo: setup image ## Repository tests: role docs, requirements, variables, local cloud
+	python -m pytest -q tests
+
+# make molecule ROLE=base | make molecule SCENARIO=default
+molecule: setup image ## One role's (ROLE=) or top-level scenario's (SCENARIO=) full molecule test
+ifdef ROLE
+	cd roles/$(ROLE) && MOLECULE_HOST_PREFIX=$(ROLE)- MOLECULE_NETWORK=flaskdeploy-$(ROLE) molecule test
+else ifdef SCENARIO
+	molecule test -s $(SCENARIO)
+else
+	@echo "usage: make molecule ROLE=<$(subst $() ,|,$(ROLES))> or SCENARIO=<$(subst $() ,|,$(SCENARIOS))>"; exit 2
+endif
+
+test: ## Everything: lint, app tests, repository tests, every molecule scenario
+	scripts/run-tests.sh
+
+local-cloud: setup ## Start the local cloud (containers standing in for droplets)
+	ansible-playbook playbooks/provision-local.yml
+
+local-cloud-destroy: setup ## Remove the local cloud
+	ansible-playbook playbooks/teardown-local.yml

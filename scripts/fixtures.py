@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""Test fixtures that target hosts reach over the network, run as containers.
+
+A fixture container joins the project's Docker networks under a fixed alias,
+so hosts use it exactly as they would a real service, and publishes its port
+on 127.0.0.1 only, so the controller can drive it.
+
+    scripts/fixtures.py gitserver up [--network NET ...]
+    scripts/fixtures.py gitserver publish NAME SRC_DIR
+    scripts/fixtures.py gitserver down
+
+Hosts clone `git://gitserver/NAME.git`; the controller pushes to
+`git://127.0.0.1:<port>/NAME.git`. Tests import this module to add commits
+(`GitServer().commit(...)`).
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE_IMAGE = os.environ.get("BASE_IMAGE", "flaskdeploy-base:bookworm")
+LABEL = "flaskdeploy.fixture"
+
+
+def run(*args, check=True, capture=True, **kwargs):
+    return subprocess.run(args, check=check, text=True, capture_output=capture, **kwargs)
+
+
+def docker(*args, check=True):
+    return run("docker", *args, check=check)
+
+
+def ensure_engine():
+    run(str(ROOT / "scripts" / "ensure-docker.sh"), capture=False)
+    if docker("image", "inspect", BASE_IMAGE, check=False).returncode != 0:
+        run(str(ROOT / "scripts" / "build-base-image.sh"), capture=False)
+
+
+def build_image(name):
+    """Build fixtures/<name>/Dockerfile on the base image; cached by content."""
+    context = ROOT / "fixtures" / name
+    base_id = docker("image", "inspect", "-f", "{{.Id}}", BASE_IMAGE).stdout.strip()
+    digest = hashlib.sha256(base_id.encode())
+    for path in sorted(context.rglob("*")):
+        if path.is_file():
+            digest.update(path.read_bytes())
+    tag = f"flaskdeploy-{name}:{digest.hexdigest()[:12]}"
+    if docker("image", "inspect", tag, check=False).returncode != 0:
+        print(f"==> Building fixture image {tag}", file=sys.stderr)
+        run("docker", "build", "-q", "--build-arg", f"BASE_IMAGE={BASE_IMAGE}", "-t", tag, str(context), capture=False,
+            stdout=subprocess.DEVNULL)
+    return tag
+
+
+def ensure_network(network):
+    if docker("network", "inspect", network, check=False).returncode != 0:
+        docker("network", "create", "--label", f"{LABEL}=network", network)
+
+
+def connect(container, network, alias):
+    ensure_network(network)
+    info = json.loads(docker("inspect", container).stdout)[0]
+    if network not in info["NetworkSettings"]["Networks"]:
+        docker("network", "connect", "--alias", alias, network, container)
+
+
+def published_port(container, port):
+    out = docker("port", container, f"{port}/tcp").stdout.split()
+    for binding in out:
+        if binding.startswith("127.0.0.1:"):
+            return int(binding.rsplit(":", 1)[1])
+    raise RuntimeError(f"{container}: port {port} is not published on 127.0.0.1")
+
+
+def wait_for_port(port, timeout=30):
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"nothing answers on 127.0.0.1:{port} after {timeout}s")
+
+
+class GitServer:
+    """`git daemon` in a container; repositories under /srv/git."""
+
+    container = "flaskdeploy-gitserver"
+    alias = "gitserver"
+
+    def up(self, networks=()):
+        ensure_engine()
+        state = docker("inspect", "-f", "{{.State.Running}}", self.container, check=False)
+        if state.returncode != 0 or state.stdout.strip() != "true":
+            docker("rm", "-f", self.container, check=False)
+            image = build_image("gitserver")
+            docker("run", "-d", "--name", self.container, "--label", f"{LABEL}=gitserver",
+                   "-p", "127.0.0.1::9418", image)
+        for network in networks:
+            connect(self.container, network, self.alias)
+        wait_for_port(self.port)
+        return self
+
+    def down(self):
+        docker("rm", "-f", self.container, check=False)
+
+    @property
+    def port(self):
+        return published_port(self.container, 9418)
+
+    def push_url(self, name):
+        return f"git://127.0.0.1:{self.port}/{name}.git"
+
+    @staticmethod
+    def clone_url(name):
+        """The URL target hosts use."""
+        return f"git://gitserver/{name}.git"
+
+    def ensure_repo(self, name):
+        path = f"/srv/git/{name}.git"
+        if docker("exec", self.container, "test", "-d", path, check=False).returncode != 0:
+            docker("exec", self.container, "git", "init", "-q", "--bare", "-b", "main", path)
+
+    def checkout(self, name, workdir):
+        """A working copy of NAME's main branch (empty if it has no commit)."""
+        self.ensure_repo(name)
+        git = _git(workdir)
+        git("init", "-q", "-b", "main")
+        git("remote", "add", "origin", self.push_url(name))
+        if run("git", "-C", str(workdir), "fetch", "-q", "origin", "main", check=False).returncode == 0:
+            git("reset", "-q", "--hard", "origin/main")
+        return git
+
+    def publish(self, name, source):
+        """Make NAME's main branch hold exactly SOURCE's files (git-ignored files
+        excluded); commit only when something differs. Returns the commit id."""
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp)
+            git = self.checkout(name, work)
+            for entry in work.iterdir():
+                if entry.name != ".git":
+                    shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+            _copy_tree(Path(source), work)
+            return self._commit_and_push(git, f"Publish {Path(source).name}")
+
+    def commit(self, name, files, message, remove=()):
+        """Add a commit to NAME's main branch writing FILES ({path: text}) and
+        deleting REMOVE paths. Returns the commit id."""
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp)
+            git = self.checkout(name, work)
+            for rel, text in files.items():
+                target = work / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text)
+            for rel in remove:
+                (work / rel).unlink()
+            return self._commit_and_push(git, message, allow_empty=not files and not remove)
+
+    def head(self, name):
+        out = run("git", "ls-remote", self.push_url(name), "refs/heads/main").stdout.split()
+        return out[0] if out else None
+
+    @staticmethod
+    def _commit_and_push(git, message, allow_empty=False):
+        git("add", "-A")
+        if git("status", "--porcelain").stdout.strip() or allow_empty:
+            git("commit", "-q", "--allow-empty", "-m", message)
+            git("push", "-q", "origin", "HEAD:refs/heads/main")
+        return git("rev-parse", "HEAD").stdout.strip()
+
+
+def _git(workdir):
+    env = dict(os.environ, GIT_AUTHOR_NAME="flaskdeploy tests", GIT_AUTHOR_EMAIL="tests@flaskdeploy.invalid",
+               GIT_COMMITTER_NAME="flaskdeploy tests", GIT_COMMITTER_EMAIL="tests@flaskdeploy.invalid")
+
+    def git(*args):
+        return run("git", "-C", str(workdir), *args, env=env)
+
+    return git
+
+
+def _copy_tree(source, dest):
+    """Copy the files git would track in SOURCE (honours its .gitignore)."""
+    listed = run("git", "-C", str(source), "ls-files", "--cached", "--others", "--exclude-standard", "-z", ".",
+                 check=False)
+    if listed.returncode == 0:
+        files = [f for f in listed.stdout.split("\0") if f and (source / f).is_file()]
+    else:
+        files = [str(p.relative_to(source)) for p in source.rglob("*") if p.is_file()]
+    for rel in files:
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source / rel, target)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="fixture", required=True)
+    git = sub.add_parser("gitserver").add_subparsers(dest="action", required=True)
+    up = git.add_parser("up")
+    up.add_argument("--network", action="append", default=[])
+    git.add_parser("down")
+    publish = git.add_parser("publish")
+    publish.add_argument("name")
+    publish.add_argument("source")
+    args = parser.parse_args(argv)
+
+    server = GitServer()
+    if args.action == "up":
+        server.up(args.network)
+        print(json.dumps({"push_port": server.port, "alias": server.alias}))
+    elif args.action == "down":
+        server.down()
+    elif args.action == "publish":
+        print(server.publish(args.name, args.source))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
