@@ -8,10 +8,19 @@ on 127.0.0.1 only, so the controller can drive it.
     scripts/fixtures.py gitserver up [--network NET ...]
     scripts/fixtures.py gitserver publish NAME SRC_DIR
     scripts/fixtures.py gitserver down
+    scripts/fixtures.py pebble up [--network NET]
+    scripts/fixtures.py pebble roots [--network NET]
+    scripts/fixtures.py pebble down [--network NET]
 
 Hosts clone `git://gitserver/NAME.git`; the controller pushes to
 `git://127.0.0.1:<port>/NAME.git`. Tests import this module to add commits
 (`GitServer().commit(...)`).
+
+Pebble, Let's Encrypt's ACME test server, runs once per network (it resolves
+the names it validates through that network's DNS): hosts use the directory
+`https://pebble:14000/dir` and must trust the CA that `pebble up` prints
+(`ca_pem`, also written to `ca_file`); `Pebble(NET).root_ca()` is the root
+that issued certificates chain to (regenerated at every start).
 """
 
 import argparse
@@ -181,6 +190,100 @@ class GitServer:
         return git("rev-parse", "HEAD").stdout.strip()
 
 
+class Pebble:
+    """Let's Encrypt's ACME test server (Debian's `pebble`), one per network.
+
+    It validates HTTP-01 challenges for real, on port 80 of the names it is
+    asked for, resolved by the network's DNS: give the web server container
+    those names as network aliases.
+    """
+
+    alias = "pebble"
+    acme_port = 14000
+    management_port = 15000
+    # Pebble's own HTTPS certificate and its CA, made when the image is built.
+    tls_ca_path = "/etc/pebble/ca.pem"
+
+    def __init__(self, network=None):
+        self.network = network or os.environ.get("MOLECULE_NETWORK") or "flaskdeploy-molecule"
+        self.container = "flaskdeploy-pebble-" + self.network.removeprefix("flaskdeploy-")
+
+    def up(self):
+        ensure_engine()
+        state = docker("inspect", "-f", "{{.State.Running}}", self.container, check=False)
+        if state.returncode != 0 or state.stdout.strip() != "true":
+            docker("rm", "-f", self.container, check=False)
+            image = build_image("pebble")
+            ensure_network(self.network)
+            docker("run", "-d", "--name", self.container, "--label", f"{LABEL}=pebble",
+                   "--network", self.network, "--network-alias", self.alias,
+                   "-p", f"127.0.0.1::{self.acme_port}", "-p", f"127.0.0.1::{self.management_port}", image)
+        else:
+            connect(self.container, self.network, self.alias)
+        self.root_ca()  # waits until the management API answers
+        return self
+
+    def down(self):
+        docker("rm", "-f", self.container, check=False)
+        self.ca_file.unlink(missing_ok=True)
+
+    @property
+    def directory_url(self):
+        """The ACME directory, as hosts on the network see it."""
+        return f"https://{self.alias}:{self.acme_port}/dir"
+
+    @property
+    def ca_pem(self):
+        """The CA of pebble's own HTTPS certificate: ACME clients trust it."""
+        return docker("exec", self.container, "cat", self.tls_ca_path).stdout
+
+    @property
+    def ca_file(self):
+        return ROOT / ".cache" / "fixtures" / f"{self.container}-ca.pem"
+
+    def write_ca_file(self):
+        self.ca_file.parent.mkdir(parents=True, exist_ok=True)
+        self.ca_file.write_text(self.ca_pem)
+        return self.ca_file
+
+    def _management(self, path, timeout=30):
+        """GET https://127.0.0.1:<published 15000>/PATH, trusting pebble's CA."""
+        import ssl
+        import urllib.request
+
+        context = ssl.create_default_context(cadata=self.ca_pem)
+        url = f"https://127.0.0.1:{published_port(self.container, self.management_port)}{path}"
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(url, context=context, timeout=5) as response:
+                    return response.read().decode()
+            except OSError as exc:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"pebble management API {url}: {exc}") from exc
+                time.sleep(0.3)
+
+    def root_ca(self):
+        """PEM of the root that certificates issued by this pebble chain to."""
+        return self._management("/roots/0")
+
+    def intermediate_ca(self):
+        """PEM of the intermediate that signs the issued certificates."""
+        return self._management("/intermediates/0")
+
+    def info(self):
+        return {
+            "container": self.container,
+            "network": self.network,
+            "alias": self.alias,
+            "directory_url": self.directory_url,
+            "ca_file": str(self.write_ca_file()),
+            "ca_pem": self.ca_pem,
+            "acme_port": published_port(self.container, self.acme_port),
+            "management_port": published_port(self.container, self.management_port),
+        }
+
+
 def _git(workdir):
     env = dict(os.environ, GIT_AUTHOR_NAME="flaskdeploy tests", GIT_AUTHOR_EMAIL="tests@flaskdeploy.invalid",
                GIT_COMMITTER_NAME="flaskdeploy tests", GIT_COMMITTER_EMAIL="tests@flaskdeploy.invalid")
@@ -215,8 +318,13 @@ def main(argv=None):
     publish = git.add_parser("publish")
     publish.add_argument("name")
     publish.add_argument("source")
+    pebble = sub.add_parser("pebble").add_subparsers(dest="action", required=True)
+    for action in ("up", "roots", "down"):
+        pebble.add_parser(action).add_argument("--network", help="Docker network (default: $MOLECULE_NETWORK)")
     args = parser.parse_args(argv)
 
+    if args.fixture == "pebble":
+        return pebble_main(args)
     server = GitServer()
     if args.action == "up":
         server.up(args.network)
@@ -225,6 +333,17 @@ def main(argv=None):
         server.down()
     elif args.action == "publish":
         print(server.publish(args.name, args.source))
+    return 0
+
+
+def pebble_main(args):
+    acme = Pebble(args.network)
+    if args.action == "up":
+        print(json.dumps(acme.up().info(), indent=2))
+    elif args.action == "roots":
+        print(json.dumps({"root": acme.root_ca(), "intermediate": acme.intermediate_ca()}, indent=2))
+    elif args.action == "down":
+        acme.down()
     return 0
 
 
