@@ -64,7 +64,7 @@ def test_variables_resolve_the_same_from_site_or_a_single_playbook():
 
 
 def test_environment_settings_win_over_shared_defaults():
-    result = ansible("ansible-inventory", "-i", "inventories/prod", "--playbook-dir", ".", "--host", "web1.example.com")
+    result = ansible("ansible-inventory", "-i", "inventories/staging", "--playbook-dir", ".", "--host", "staging.example.com")
     host = json.loads(result.stdout)
     assert host["admin_ssh_public_keys"] and host["admin_ssh_public_keys"][0].startswith("ssh-ed25519 ")
 
