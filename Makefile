@@ -11,7 +11,7 @@ export PY_COLORS ?= 1
 ROLES := $(sort $(notdir $(patsubst %/molecule/default/molecule.yml,%,$(wildcard roles/*/molecule/default/molecule.yml))))
 SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
-.PHONY: help setup engine image lint test test-app test-repo molecule local-cloud local-cloud-destroy
+.PHONY: help setup engine image lint test test-app test-repo molecule local-cloud local-cloud-destroy demo demo-destroy
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -52,7 +52,7 @@ molecule: setup image ## One role's (ROLE=) or top-level scenario's (SCENARIO=) 
 ifdef ROLE
 	cd roles/$(ROLE) && MOLECULE_HOST_PREFIX=$(ROLE)- MOLECULE_NETWORK=flaskdeploy-$(ROLE) molecule test
 else ifdef SCENARIO
-	molecule test -s $(SCENARIO)
+	MOLECULE_HOST_PREFIX=$(SCENARIO)- MOLECULE_NETWORK=flaskdeploy-$(SCENARIO) molecule test -s $(SCENARIO)
 else
 	@echo "usage: make molecule ROLE=<$(subst $() ,|,$(ROLES))> or SCENARIO=<$(subst $() ,|,$(SCENARIOS))>"; exit 2
 endif
@@ -64,4 +64,15 @@ local-cloud: setup ## Start the local cloud (containers standing in for droplets
 	ansible-playbook playbooks/provision-local.yml
 
 local-cloud-destroy: setup ## Remove the local cloud
+	ansible-playbook playbooks/teardown-local.yml
+
+DEMO_URL := http://127.0.0.1:8080/
+
+demo: setup ## Local cloud + the whole site deployed on it; prints the app's URL
+	ansible-playbook playbooks/provision-local.yml
+	ansible-playbook site.yml -i inventories/local
+	scripts/loadgen.py $(DEMO_URL)healthz --requests 4 --rate 4 --threads 1 >/dev/null || { echo "The app does not answer at $(DEMO_URL)" >&2; exit 1; }
+	@printf '\n\033[1mThe sample app answers at %s\033[0m (through the load balancer lb1, served by web1 and web2)\n' "$(DEMO_URL)"
+
+demo-destroy: setup ## Remove the demo (the local cloud and its fixtures)
 	ansible-playbook playbooks/teardown-local.yml

@@ -11,6 +11,9 @@ on 127.0.0.1 only, so the controller can drive it.
     scripts/fixtures.py pebble up [--network NET]
     scripts/fixtures.py pebble roots [--network NET]
     scripts/fixtures.py pebble down [--network NET]
+    scripts/fixtures.py smtp up [--network NET ...]
+    scripts/fixtures.py smtp messages
+    scripts/fixtures.py smtp down
 
 Hosts clone `git://gitserver/NAME.git`; the controller pushes to
 `git://127.0.0.1:<port>/NAME.git`. Tests import this module to add commits
@@ -21,6 +24,9 @@ the names it validates through that network's DNS): hosts use the directory
 `https://pebble:14000/dir` and must trust the CA that `pebble up` prints
 (`ca_pem`, also written to `ca_file`); `Pebble(NET).root_ca()` is the root
 that issued certificates chain to (regenerated at every start).
+
+The SMTP sink (aiosmtpd) accepts every message on `smtp:25` and keeps it;
+`SmtpSink().messages()` returns them as `email.message.Message` objects.
 """
 
 import argparse
@@ -102,23 +108,32 @@ def wait_for_port(port, timeout=30):
     raise RuntimeError(f"nothing answers on 127.0.0.1:{port} after {timeout}s")
 
 
-class GitServer:
-    """`git daemon` in a container; repositories under /srv/git."""
+def start_service(container, fixture, port, networks, alias):
+    """Run fixtures/<fixture> as CONTAINER unless it runs already, publish PORT
+    on 127.0.0.1, join NETWORKS under ALIAS and wait until it answers."""
+    ensure_engine()
+    state = docker("inspect", "-f", "{{.State.Running}}", container, check=False)
+    if state.returncode != 0 or state.stdout.strip() != "true":
+        docker("rm", "-f", container, check=False)
+        docker("run", "-d", "--name", container, "--label", f"{LABEL}={fixture}",
+               "-p", f"127.0.0.1::{port}", build_image(fixture))
+    for network in networks:
+        connect(container, network, alias)
+    wait_for_port(published_port(container, port))
 
-    container = "flaskdeploy-gitserver"
-    alias = "gitserver"
+
+class Service:
+    """A fixture container shared by every network it joins (see start_service)."""
+
+    fixture = alias = None
+    service_port = None
+
+    @property
+    def container(self):
+        return f"flaskdeploy-{self.fixture}"
 
     def up(self, networks=()):
-        ensure_engine()
-        state = docker("inspect", "-f", "{{.State.Running}}", self.container, check=False)
-        if state.returncode != 0 or state.stdout.strip() != "true":
-            docker("rm", "-f", self.container, check=False)
-            image = build_image("gitserver")
-            docker("run", "-d", "--name", self.container, "--label", f"{LABEL}=gitserver",
-                   "-p", "127.0.0.1::9418", image)
-        for network in networks:
-            connect(self.container, network, self.alias)
-        wait_for_port(self.port)
+        start_service(self.container, self.fixture, self.service_port, networks, self.alias)
         return self
 
     def down(self):
@@ -126,7 +141,13 @@ class GitServer:
 
     @property
     def port(self):
-        return published_port(self.container, 9418)
+        return published_port(self.container, self.service_port)
+
+
+class GitServer(Service):
+    """`git daemon` in a container; repositories under /srv/git."""
+
+    fixture, alias, service_port = "gitserver", "gitserver", 9418
 
     def push_url(self, name):
         return f"git://127.0.0.1:{self.port}/{name}.git"
@@ -284,6 +305,21 @@ class Pebble:
         }
 
 
+class SmtpSink(Service):
+    """aiosmtpd storing every message in a Maildir, read back with docker exec."""
+
+    fixture, alias, service_port = "smtpsink", "smtp", 25
+
+    def messages(self):
+        import email
+
+        listing = docker("exec", self.container, "sh", "-c",
+                         "for f in /srv/mail/new/* /srv/mail/cur/*; do [ -f \"$f\" ] && echo \"$f\"; done",
+                         check=False).stdout.split()
+        return [email.message_from_string(docker("exec", self.container, "cat", path).stdout)
+                for path in sorted(listing)]
+
+
 def _git(workdir):
     env = dict(os.environ, GIT_AUTHOR_NAME="flaskdeploy tests", GIT_AUTHOR_EMAIL="tests@flaskdeploy.invalid",
                GIT_COMMITTER_NAME="flaskdeploy tests", GIT_COMMITTER_EMAIL="tests@flaskdeploy.invalid")
@@ -321,10 +357,16 @@ def main(argv=None):
     pebble = sub.add_parser("pebble").add_subparsers(dest="action", required=True)
     for action in ("up", "roots", "down"):
         pebble.add_parser(action).add_argument("--network", help="Docker network (default: $MOLECULE_NETWORK)")
+    smtp = sub.add_parser("smtp").add_subparsers(dest="action", required=True)
+    smtp.add_parser("up").add_argument("--network", action="append", default=[])
+    smtp.add_parser("messages")
+    smtp.add_parser("down")
     args = parser.parse_args(argv)
 
     if args.fixture == "pebble":
         return pebble_main(args)
+    if args.fixture == "smtp":
+        return smtp_main(args)
     server = GitServer()
     if args.action == "up":
         server.up(args.network)
@@ -344,6 +386,19 @@ def pebble_main(args):
         print(json.dumps({"root": acme.root_ca(), "intermediate": acme.intermediate_ca()}, indent=2))
     elif args.action == "down":
         acme.down()
+    return 0
+
+
+def smtp_main(args):
+    sink = SmtpSink()
+    if args.action == "up":
+        sink.up(args.network)
+        print(json.dumps({"alias": sink.alias, "port": 25}))
+    elif args.action == "messages":
+        for message in sink.messages():
+            print(f"To: {message['To']}\nSubject: {message['Subject']}\n\n{message.get_payload()}\n---")
+    elif args.action == "down":
+        sink.down()
     return 0
 
 
