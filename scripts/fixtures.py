@@ -136,7 +136,15 @@ class Service:
         start_service(self.container, self.fixture, self.service_port, networks, self.alias)
         return self
 
-    def down(self):
+    def down(self, networks=()):
+        """Leave NETWORKS; remove the container once it serves no other
+        network (or at once when no network is named)."""
+        for network in networks:
+            docker("network", "disconnect", "-f", network, self.container, check=False)
+        if networks:
+            info = docker("inspect", "-f", "{{json .NetworkSettings.Networks}}", self.container, check=False)
+            if info.returncode == 0 and set(json.loads(info.stdout)) - {"bridge"}:
+                return
         docker("rm", "-f", self.container, check=False)
 
     @property
@@ -350,7 +358,7 @@ def main(argv=None):
     git = sub.add_parser("gitserver").add_subparsers(dest="action", required=True)
     up = git.add_parser("up")
     up.add_argument("--network", action="append", default=[])
-    git.add_parser("down")
+    git.add_parser("down").add_argument("--network", action="append", default=[])
     publish = git.add_parser("publish")
     publish.add_argument("name")
     publish.add_argument("source")
@@ -360,7 +368,7 @@ def main(argv=None):
     smtp = sub.add_parser("smtp").add_subparsers(dest="action", required=True)
     smtp.add_parser("up").add_argument("--network", action="append", default=[])
     smtp.add_parser("messages")
-    smtp.add_parser("down")
+    smtp.add_parser("down").add_argument("--network", action="append", default=[])
     args = parser.parse_args(argv)
 
     if args.fixture == "pebble":
@@ -372,7 +380,7 @@ def main(argv=None):
         server.up(args.network)
         print(json.dumps({"push_port": server.port, "alias": server.alias}))
     elif args.action == "down":
-        server.down()
+        server.down(args.network)
     elif args.action == "publish":
         print(server.publish(args.name, args.source))
     return 0
@@ -398,7 +406,7 @@ def smtp_main(args):
         for message in sink.messages():
             print(f"To: {message['To']}\nSubject: {message['Subject']}\n\n{message.get_payload()}\n---")
     elif args.action == "down":
-        sink.down()
+        sink.down(args.network)
     return 0
 
 

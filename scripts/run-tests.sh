@@ -1,31 +1,71 @@
 #!/usr/bin/env bash
-# `make test`: every check, in order, going on after a failure so one run
-# shows everything that is wrong; ends with "N passed, N failed".
+# `make test`: every check, going on after a failure so one run shows
+# everything that is wrong; ends with "N passed, N failed".
+#
+# Lint and the app's tests run first; then the repository tests and every
+# molecule scenario run TEST_JOBS at a time (default 2: each scenario has its
+# own containers and network, and most of their time is spent waiting on apt,
+# pip and systemd). Each step's output is printed whole when it ends and kept
+# in reports/logs/.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+jobs=${TEST_JOBS:-2}
+logs=reports/logs
+mkdir -p "$logs"
 
-make --no-print-directory setup image || { echo "setup: 0 passed, 1 failed"; exit 1; }
+make --no-print-directory setup image || { echo "make test: 0 passed, 1 failed"; exit 1; }
 
 roles=$(for f in roles/*/molecule/default/molecule.yml; do [ -e "$f" ] && basename "$(dirname "$(dirname "$(dirname "$f")")")"; done)
 scenarios=$(for f in molecule/*/molecule.yml; do [ -e "$f" ] && basename "$(dirname "$f")"; done)
 
-steps=("lint" "test-app" "test-repo")
-for role in $roles; do steps+=("molecule ROLE=$role"); done
-for scenario in $scenarios; do steps+=("molecule SCENARIO=$scenario"); done
+first=("lint" "test-app")
+# Longest first, so the pool ends together.
+parallel=()
+for scenario in $scenarios; do parallel+=("molecule SCENARIO=$scenario"); done
+parallel+=("test-repo")
+for role in $roles; do parallel+=("molecule ROLE=$role"); done
 
 passed=0 failed=0 results=()
-for step in "${steps[@]}"; do
+record() {  # step, status, seconds
+  if [ "$2" -eq 0 ]; then passed=$((passed + 1)); results+=("PASS  $(printf '%5ss' "$3")  make $1")
+  else failed=$((failed + 1)); results+=("FAIL  $(printf '%5ss' "$3")  make $1"); fi
+}
+logfile() { echo "$logs/$(echo "$1" | tr ' =' '__').log"; }
+
+for step in "${first[@]}"; do
   printf '\n\033[1m=== make %s\033[0m\n' "$step"
   start=$SECONDS
-  # shellcheck disable=SC2086  # the step is a target plus its variables
-  if make --no-print-directory $step; then
-    passed=$((passed + 1)); results+=("PASS  $(printf '%4ss' $((SECONDS - start)))  make $step")
-  else
-    failed=$((failed + 1)); results+=("FAIL  $(printf '%4ss' $((SECONDS - start)))  make $step")
-  fi
+  # shellcheck disable=SC2086  # a target plus its variables
+  make --no-print-directory $step; record "$step" $? $((SECONDS - start))
 done
 
-printf '\n\033[1m=== Summary\033[0m\n'
+declare -A pids starts
+running=0
+finish_one() {
+  local pid step
+  wait -n -p pid; local status=$?
+  for step in "${!pids[@]}"; do
+    if [ "${pids[$step]}" = "$pid" ]; then
+      printf '\n\033[1m=== make %s\033[0m\n' "$step"
+      cat "$(logfile "$step")"
+      record "$step" "$status" $((SECONDS - starts[$step]))
+      unset "pids[$step]"
+    fi
+  done
+  running=$((running - 1))
+}
+for step in "${parallel[@]}"; do
+  [ "$running" -ge "$jobs" ] && finish_one
+  echo "--- started: make $step" >&2
+  starts[$step]=$SECONDS
+  # shellcheck disable=SC2086
+  make --no-print-directory $step >"$(logfile "$step")" 2>&1 &
+  pids[$step]=$!
+  running=$((running + 1))
+done
+while [ "$running" -gt 0 ]; do finish_one; done
+
+printf '\n\033[1m=== Summary\033[0m (logs in %s/)\n' "$logs"
 printf '%s\n' "${results[@]}"
 echo "make test: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
