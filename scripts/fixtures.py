@@ -192,9 +192,11 @@ class GitServer(Service):
             _copy_tree(Path(source), work)
             return self._commit_and_push(git, f"Publish {Path(source).name}")
 
-    def commit(self, name, files, message, remove=()):
-        """Add a commit to NAME's main branch writing FILES ({path: text}) and
-        deleting REMOVE paths. Returns the commit id."""
+    def commit(self, name, files, message, remove=(), append=None):
+        """Add a commit to NAME's main branch writing FILES ({path: text}),
+        appending APPEND ({path: text}) to existing files and deleting REMOVE
+        paths. Returns the commit id."""
+        append = append or {}
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
             git = self.checkout(name, work)
@@ -202,9 +204,12 @@ class GitServer(Service):
                 target = work / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(text)
+            for rel, text in append.items():
+                with (work / rel).open("a", encoding="utf-8") as target:
+                    target.write(text)
             for rel in remove:
                 (work / rel).unlink()
-            return self._commit_and_push(git, message, allow_empty=not files and not remove)
+            return self._commit_and_push(git, message, allow_empty=not (files or append or remove))
 
     def head(self, name):
         out = run("git", "ls-remote", self.push_url(name), "refs/heads/main").stdout.split()
