@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import socket
+
 import click
 from alembic.runtime.migration import MigrationContext
-from flask import Flask
+from flask import Flask, current_app
 from flask_migrate import upgrade
 from sqlalchemy.dialects.postgresql import insert
 
 from .extensions import db
-from .models import Greeting
+from .models import DeployRun, Greeting
 
 SEED_GREETINGS = ("Hello from PostgreSQL", "Deployed by Ansible")
 
@@ -40,16 +42,31 @@ def current_revision() -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+def record_run(revision: str | None) -> None:
+    """Log this run in ``deploy_run`` (release, host, schema revision)."""
+    db.session.add(
+        DeployRun(
+            release=current_app.config["RELEASE_ID"],
+            revision=revision,
+            host=socket.gethostname(),
+        )
+    )
+    db.session.commit()
+
+
 def register_commands(app: Flask) -> None:
     """Attach the CLI commands to *app*."""
 
     @app.cli.command("deploy")
     def deploy() -> None:
-        """Upgrade the database schema to head and seed the initial data."""
+        """Upgrade the database schema to head, seed the initial data and
+        record the run in ``deploy_run``."""
         upgrade()
-        click.echo(f"Database schema at revision {current_revision()}")
+        revision = current_revision()
+        click.echo(f"Database schema at revision {revision}")
         added = seed_greetings()
         for greeting in SEED_GREETINGS:
             state = "Added" if greeting in added else "Already present"
             click.echo(f"{state}: greeting {greeting!r}")
+        record_run(revision)
         click.echo(f"Deploy finished: {len(added)} greeting(s) added")

@@ -29,3 +29,18 @@ class Visit(db.Model):
         DateTime(timezone=True), nullable=False, server_default=func.now()
     )
     host: Mapped[str] = mapped_column(String(255), nullable=False)
+
+
+class DeployRun(db.Model):
+    """One run of ``flask deploy``: which release ran it, where, and the
+    schema revision it left, so that "once per release" can be checked."""
+
+    __tablename__ = "deploy_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ran_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    release: Mapped[str] = mapped_column(String(64), nullable=False)
+    revision: Mapped[str | None] = mapped_column(String(32))
+    host: Mapped[str] = mapped_column(String(255), nullable=False)

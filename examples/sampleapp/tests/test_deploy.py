@@ -29,13 +29,13 @@ def snapshot(app) -> dict:
         }
 
 
-def test_exactly_two_chained_revisions():
+def test_revisions_form_one_chain():
     revisions = list(SCRIPTS.walk_revisions())
-    assert len(revisions) == 2
-    head, first = revisions
-    assert first.down_revision is None
-    assert head.down_revision == first.revision
-    assert SCRIPTS.get_heads() == [head.revision]
+    assert len(revisions) == 3
+    assert revisions[-1].down_revision is None
+    for newer, older in zip(revisions, revisions[1:]):
+        assert newer.down_revision == older.revision
+    assert SCRIPTS.get_heads() == [revisions[0].revision]
 
 
 def test_deploy_twice_is_idempotent(app):
@@ -50,12 +50,16 @@ def test_deploy_twice_is_idempotent(app):
     second = runner.invoke(args=["deploy"])
     assert second.exit_code == 0, second.output
     assert "Deploy finished: 0 greeting(s) added" in second.output
-    assert snapshot(app) == after_first
+    after_second = snapshot(app)
+    # Only the log of runs grows: one row per run.
+    runs = after_second.pop("deploy_run")
+    assert after_second == {k: v for k, v in after_first.items() if k != "deploy_run"}
 
-    assert set(after_first) == {"alembic_version", "greeting", "visit"}
+    assert set(after_first) == {"alembic_version", "deploy_run", "greeting", "visit"}
     assert after_first["alembic_version"] == [(SCRIPTS.get_current_head(),)]
     assert [row.text for row in after_first["greeting"]] == list(SEED_GREETINGS)
     assert after_first["visit"] == []
+    assert [(run.release, run.revision) for run in runs] == [("test-release-42", SCRIPTS.get_current_head())] * 2
 
 
 def test_models_match_migrations(deployed_app):

@@ -1,7 +1,7 @@
 """add note table (pushed by the app role's molecule test)
 
 Revision ID: e1f2a3b4c5d6
-Revises: cd5283e5cd3f
+Revises: a7d3e9f1c2b4
 
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "e1f2a3b4c5d6"
-down_revision = "cd5283e5cd3f"
+down_revision = "a7d3e9f1c2b4"
 branch_labels = None
 depends_on = None
 

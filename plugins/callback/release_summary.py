@@ -1,0 +1,114 @@
+# Copyright: flaskdeploy contributors
+# MIT License
+"""Print what a deploy, rollback or config change did, failed or not."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: release_summary
+type: aggregate
+short_description: Summary of a rolling deploy, rollback or config change
+description:
+  - At the end of a playbook that recorded a release with C(ansible.builtin.set_stats)
+    (the key C(flaskdeploy_release), as C(playbooks/deploy.yml), C(rollback.yml) and
+    C(config.yml) do), prints the action, the release, the release each web host runs
+    before and after, the host and task that failed or the hosts that could not be
+    reached, and the time taken. Other playbooks print nothing more.
+  - Also writes the summary as JSON to the file named by E(FLASKDEPLOY_SUMMARY_FILE).
+requirements:
+  - enabled in C(callbacks_enabled) (the repository's ansible.cfg does it)
+"""
+
+import json
+import os
+import time
+
+from ansible.plugins.callback import CallbackBase
+
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "release_summary"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self):
+        super().__init__()
+        self.started = time.monotonic()
+        self.last_failure = {}
+
+    def v2_playbook_on_start(self, playbook):
+        self.started = time.monotonic()
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        if not ignore_errors:
+            self.last_failure[result._host.get_name()] = {
+                "task": result._task.get_name(),
+                "msg": str(result._result.get("msg", "")).strip(),
+            }
+
+    def v2_runner_on_unreachable(self, result):
+        self.last_failure[result._host.get_name()] = {
+            "task": result._task.get_name(),
+            "msg": "unreachable: " + str(result._result.get("msg", "")).strip(),
+        }
+
+    def v2_playbook_on_stats(self, stats):
+        custom = stats.custom.get("_run", {})
+        release = custom.get("flaskdeploy_release")
+        if not release:
+            return
+        summary = self.summarize(stats, release, custom.get("flaskdeploy_before", {}), custom.get("flaskdeploy_live", {}))
+        self._display.banner("RELEASE SUMMARY")
+        for line in self.render(summary):
+            self._display.display(line, color="bright red" if not summary["ok"] and line.startswith("!") else None)
+        target = os.environ.get("FLASKDEPLOY_SUMMARY_FILE")
+        if target:
+            with open(target, "w", encoding="utf-8") as handle:
+                json.dump(summary, handle, indent=2)
+
+    def summarize(self, stats, release, before, live):
+        hosts = {}
+        for host in release.get("hosts", []):
+            counts = stats.summarize(host)
+            after = live.get(host, before.get(host, ""))
+            if counts["unreachable"]:
+                state = "unreachable"
+            elif counts["failures"]:
+                state = "failed"
+            elif host in live:
+                state = "switched" if after != before.get(host, "") else "restarted"
+            else:
+                state = "unchanged"
+            hosts[host] = {"before": before.get(host, ""), "after": after, "state": state}
+        failures = {
+            host: self.last_failure.get(host, {"task": "?", "msg": ""})
+            for host in sorted(stats.processed)
+            if stats.summarize(host)["failures"] or stats.summarize(host)["unreachable"]
+        }
+        return {
+            "action": release.get("action", "deploy"),
+            "app": release.get("app", ""),
+            "version": release.get("version", ""),
+            "releases": release.get("releases", []),
+            "ok": not failures,
+            "seconds": round(time.monotonic() - self.started, 1),
+            "hosts": hosts,
+            "failures": failures,
+        }
+
+    @staticmethod
+    def render(summary):
+        outcome = "done" if summary["ok"] else "FAILED"
+        releases = ", ".join(summary["releases"]) or "nothing new"
+        yield (f"{summary['action']} of {summary['app']} ({summary['version']}) -> {releases}: "
+               f"{outcome} in {summary['seconds']} s")
+        for host, entry in summary["hosts"].items():
+            change = (f"{entry['before'] or 'none'} -> {entry['after']}" if entry["after"] != entry["before"]
+                      else entry["after"] or "none")
+            yield f"  {host:<12} {entry['state']:<12} {change}"
+        for host, failure in summary["failures"].items():
+            first, *rest = (failure["msg"] or "failed").splitlines()
+            yield f"! {host}: {failure['task']}: {first}"
+            for line in rest:
+                yield f"!   {line}"
