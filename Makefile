@@ -11,7 +11,7 @@ export PY_COLORS ?= 1
 ROLES := $(sort $(notdir $(patsubst %/molecule/default/molecule.yml,%,$(wildcard roles/*/molecule/default/molecule.yml))))
 SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
-.PHONY: help setup engine image lint test test-app test-repo molecule local-cloud local-cloud-destroy demo demo-destroy
+.PHONY: help setup engine image lint test test-app test-repo drills molecule local-cloud local-cloud-destroy demo demo-destroy
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -45,7 +45,10 @@ test-app: $(APP_VENV)/.stamp ## The sample app's own tests, against a real Postg
 	cd examples/sampleapp && $(CURDIR)/$(APP_VENV)/bin/python -m pytest -q
 
 test-repo: setup image ## Repository tests: role docs, requirements, variables, local cloud
-	python -m pytest -q tests
+	python -m pytest -q tests --ignore=tests/drills
+
+drills: setup image ## Release drills on a local cloud of their own, under load; table + reports/drills.json
+	python -m pytest -q -p no:cacheprovider tests/drills
 
 # make molecule ROLE=base | make molecule SCENARIO=default
 molecule: setup image ## One role's (ROLE=) or top-level scenario's (SCENARIO=) full molecule test

@@ -20,7 +20,7 @@ scenarios=$(for f in molecule/*/molecule.yml; do [ -e "$f" ] && basename "$(dirn
 
 first=("lint" "test-app")
 # Longest first, so the pool ends together.
-parallel=()
+parallel=("drills")
 for scenario in $scenarios; do parallel+=("molecule SCENARIO=$scenario"); done
 parallel+=("test-repo")
 for role in $roles; do parallel+=("molecule ROLE=$role"); done
