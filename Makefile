@@ -48,7 +48,7 @@ test-repo: setup image ## Repository tests: role docs, requirements, variables, 
 	python -m pytest -q tests --ignore=tests/drills
 
 drills: setup image ## Release drills on a local cloud of their own, under load; table + reports/drills.json
-	python -m pytest -q -p no:cacheprovider tests/drills
+	python -m pytest -q -s -p no:cacheprovider tests/drills
 
 # make molecule ROLE=base | make molecule SCENARIO=default
 molecule: setup image ## One role's (ROLE=) or top-level scenario's (SCENARIO=) full molecule test

@@ -107,8 +107,12 @@ class CallbackModule(CallbackBase):
             change = (f"{entry['before'] or 'none'} -> {entry['after']}" if entry["after"] != entry["before"]
                       else entry["after"] or "none")
             yield f"  {host:<12} {entry['state']:<12} {change}"
+        # Hosts stopped for the same reason share one message.
+        reasons = {}
         for host, failure in summary["failures"].items():
-            first, *rest = (failure["msg"] or "failed").splitlines()
-            yield f"! {host}: {failure['task']}: {first}"
+            reasons.setdefault((failure["task"], failure["msg"] or "failed"), []).append(host)
+        for (task, msg), hosts in reasons.items():
+            first, *rest = msg.splitlines()
+            yield f"! {', '.join(hosts)}: {task}: {first}"
             for line in rest:
                 yield f"!   {line}"

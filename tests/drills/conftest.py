@@ -120,11 +120,13 @@ class Cloud:
     def releases_live(self) -> dict[str, str]:
         return {host: self.live_release(host) for host in WEB_HOSTS}
 
-    def has_next(self, host: str) -> bool:
-        return run("docker", "exec", self.container(host), "test", "-e", "/srv/sampleapp/next", check=False).returncode == 0
-
     def release_dirs(self, host: str) -> list[str]:
         return sorted(self.exec(host, "ls", "/srv/sampleapp/releases").split())
+
+    def releases_of(self, commit: str) -> dict[str, list[str]]:
+        """The release directories of a commit, per web host that has one."""
+        found = {host: [r for r in self.release_dirs(host) if r.endswith("-" + commit[:7])] for host in WEB_HOSTS}
+        return {host: releases for host, releases in found.items() if releases}
 
     def sql(self, query: str) -> list[list[str]]:
         out = self.exec("db1", "runuser", "-u", "postgres", "--", "psql", "-d", "sampleapp", "-AtF", "\t", "-c", query)
@@ -177,6 +179,30 @@ class Cloud:
                 return value
             time.sleep(interval)
         raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+    @staticmethod
+    def enqueue_job(text: str, seconds: float = 0) -> str:
+        """POST /jobs through the load balancer; returns the job's id."""
+        import urllib.request
+
+        request = urllib.request.Request(f"http://127.0.0.1:{HTTP_PORT}/jobs", method="POST",
+                                         data=json.dumps({"text": text, "seconds": seconds}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.load(response)["id"]
+
+    @staticmethod
+    def jobs_done(ids) -> dict | None:
+        """Every job's state (GET /jobs/<id>) once none is pending or running, else None."""
+        import urllib.request
+
+        states = {}
+        for job in ids:
+            with urllib.request.urlopen(f"http://127.0.0.1:{HTTP_PORT}/jobs/{job}", timeout=10) as response:
+                states[job] = json.load(response)
+            if states[job]["status"] in ("PENDING", "STARTED", "RETRY"):
+                return None
+        return states
 
     def stream(self, rate: float = 150, threads: int = 8) -> loadgen.Stream:
         return loadgen.Stream(LB_URL, rate=rate, duration=loadgen.MAX_DURATION, threads=threads).start()
@@ -257,11 +283,11 @@ def pytest_terminal_summary(terminalreporter):
     write = terminalreporter.write_line
     write("")
     write(f"Release drills (load balancer 127.0.0.1:{HTTP_PORT}; written to {REPORT.relative_to(ROOT)})")
-    header = f"{'case':<34} {'sent':>7} {'failed':>7}  {'live at the end':<52} result"
+    header = f"{'case':<44} {'sent':>7} {'failed':>7}  {'live at the end':<52} result"
     write(header)
     write("-" * len(header))
     for entry in ENTRIES.values():
         live = ", ".join(f"{host} {release}" for host, release in entry["releases_live"].items())
         sent = "-" if entry["requests_sent"] is None else entry["requests_sent"]
         failed = "-" if entry["requests_failed"] is None else entry["requests_failed"]
-        write(f"{entry['case']:<34} {sent:>7} {failed:>7}  {live:<52} {'PASS' if entry['passed'] else 'FAIL'}")
+        write(f"{entry['case']:<44} {sent:>7} {failed:>7}  {live:<52} {'PASS' if entry['passed'] else 'FAIL'}")

@@ -12,7 +12,8 @@ from . import config as settings
 from .cli import register_commands
 from .extensions import db, migrate
 from .logs import configure_logging
-from .views import bp
+from .tasks import init_celery
+from .views import bp, jobs_bp
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -35,6 +36,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(settings.APP_ROOT / "migrations"))
+    init_celery(app)
     app.register_blueprint(bp)
+    app.register_blueprint(jobs_bp)
     register_commands(app)
     return app

@@ -77,6 +77,29 @@ def read_release_id(environ: Mapping[str, str], root: Path = APP_ROOT) -> str:
     return revision.splitlines()[0].strip() if revision else "unknown"
 
 
+def result_backend_url(environ: Mapping[str, str]) -> str | None:
+    """Return Celery's result backend: ``CELERY_RESULT_BACKEND``, else ``REDIS_URL``."""
+    for variable in ("CELERY_RESULT_BACKEND", "REDIS_URL"):
+        url = environ.get(variable, "").strip()
+        if url:
+            return url
+    return None
+
+
+def missing_job_settings(config: Mapping[str, Any]) -> list[str]:
+    """Name the variables still needed to run background jobs (none: ready).
+
+    Jobs need a broker to send them through and a result backend to read
+    their state back from, whichever process enqueued them.
+    """
+    missing = []
+    if not config.get("CELERY_BROKER_URL"):
+        missing.append("CELERY_BROKER_URL")
+    if not config.get("CELERY_RESULT_BACKEND"):
+        missing.append("REDIS_URL")
+    return missing
+
+
 def settings_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Build the Flask config mapping from *environ* (default: ``os.environ``)."""
     env = os.environ if environ is None else environ
@@ -100,6 +123,8 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any
         "PROXY_FIX_X_FOR": parse_int(
             "PROXY_FIX_X_FOR", env.get("PROXY_FIX_X_FOR"), default=1
         ),
+        "CELERY_BROKER_URL": env.get("CELERY_BROKER_URL", "").strip() or None,
+        "CELERY_RESULT_BACKEND": result_backend_url(env),
     }
 
 

@@ -44,3 +44,20 @@ class DeployRun(db.Model):
     release: Mapped[str] = mapped_column(String(64), nullable=False)
     revision: Mapped[str | None] = mapped_column(String(32))
     host: Mapped[str] = mapped_column(String(255), nullable=False)
+
+
+class JobRun(db.Model):
+    """One background job finished by a Celery worker (``sampleapp.tasks``):
+    what it was given, what it returned, and which worker and release ran it."""
+
+    __tablename__ = "job_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    finished_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    text: Mapped[str] = mapped_column(String(200), nullable=False)
+    result: Mapped[str] = mapped_column(String(200), nullable=False)
+    worker: Mapped[str] = mapped_column(String(255), nullable=False)
+    release: Mapped[str] = mapped_column(String(64), nullable=False)

@@ -44,6 +44,9 @@ APP_ENV_VARS = (
     "ADMINS",
     "RELEASE_ID",
     "PROXY_FIX_X_FOR",
+    "CELERY_BROKER_URL",
+    "CELERY_RESULT_BACKEND",
+    "REDIS_URL",
     "FLASK_DEBUG",
 )
 

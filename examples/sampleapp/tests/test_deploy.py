@@ -31,7 +31,7 @@ def snapshot(app) -> dict:
 
 def test_revisions_form_one_chain():
     revisions = list(SCRIPTS.walk_revisions())
-    assert len(revisions) == 3
+    assert len(revisions) == 4
     assert revisions[-1].down_revision is None
     for newer, older in zip(revisions, revisions[1:]):
         assert newer.down_revision == older.revision
@@ -55,10 +55,17 @@ def test_deploy_twice_is_idempotent(app):
     runs = after_second.pop("deploy_run")
     assert after_second == {k: v for k, v in after_first.items() if k != "deploy_run"}
 
-    assert set(after_first) == {"alembic_version", "deploy_run", "greeting", "visit"}
+    assert set(after_first) == {
+        "alembic_version",
+        "deploy_run",
+        "greeting",
+        "job_run",
+        "visit",
+    }
     assert after_first["alembic_version"] == [(SCRIPTS.get_current_head(),)]
     assert [row.text for row in after_first["greeting"]] == list(SEED_GREETINGS)
     assert after_first["visit"] == []
+    assert after_first["job_run"] == []
     assert [(run.release, run.revision) for run in runs] == [("test-release-42", SCRIPTS.get_current_head())] * 2
 
 

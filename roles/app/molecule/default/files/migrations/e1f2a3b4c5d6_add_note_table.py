@@ -1,7 +1,7 @@
 """add note table (pushed by the app role's molecule test)
 
 Revision ID: e1f2a3b4c5d6
-Revises: a7d3e9f1c2b4
+Revises: 5f6423b53f25
 
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "e1f2a3b4c5d6"
-down_revision = "a7d3e9f1c2b4"
+down_revision = "5f6423b53f25"
 branch_labels = None
 depends_on = None
 
