@@ -11,7 +11,7 @@ export PY_COLORS ?= 1
 ROLES := $(sort $(notdir $(patsubst %/molecule/default/molecule.yml,%,$(wildcard roles/*/molecule/default/molecule.yml))))
 SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
-.PHONY: help setup engine image lint test test-app test-repo drills molecule local-cloud local-cloud-destroy demo demo-destroy
+.PHONY: help setup engine image lint test test-app test-repo drills bench molecule local-cloud local-cloud-destroy demo demo-destroy
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ test-repo: setup image ## Repository tests: role docs, requirements, variables, 
 
 drills: setup image ## Release drills on a local cloud of their own, under load; table + reports/drills.json
 	python -m pytest -q -s -p no:cacheprovider tests/drills
+
+bench: setup image ## Benchmarks on a local cloud of their own (about 25 min); writes docs/benchmarks.md + .json
+	timeout --signal=INT --kill-after=90 1740 python bench/run.py
 
 # make molecule ROLE=base | make molecule SCENARIO=default
 molecule: setup image ## One role's (ROLE=) or top-level scenario's (SCENARIO=) full molecule test
