@@ -359,7 +359,7 @@ def wrk(url: str, prefix: tuple[str, ...] = ("wrk",)) -> dict:
 def install_wrk(cloud: Cloud, host: str) -> tuple[str, ...]:
     """Debian's wrk in a host, copied from the controller's package (same
     Debian 12) with the one library the host lacks; returns the command prefix."""
-    target = "/tmp/bench-wrk"
+    target = "/var/tmp/bench-wrk"  # not /tmp: docker cp cannot write into a tmpfs mount
     cloud.exec(host, "mkdir", "-p", target)
     wrk_bin = run("sh", "-c", "command -v wrk").stdout.strip()
     luajit = run("sh", "-c", "ldd \"$(command -v wrk)\" | awk '/libluajit/ {print $3}'").stdout.strip()

@@ -204,7 +204,7 @@ class Cloud:
                 return None
         return states
 
-    def stream(self, rate: float = 150, threads: int = 8) -> loadgen.Stream:
+    def stream(self, rate: float = 150, threads: int = 32) -> loadgen.Stream:
         return loadgen.Stream(LB_URL, rate=rate, duration=loadgen.MAX_DURATION, threads=threads).start()
 
     def under_load(self, action, min_requests: int = 0, rate: float = 150, tail: float = 3.0):

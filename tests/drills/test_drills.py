@@ -386,6 +386,10 @@ def test_maintenance_switches_the_front_door(cloud, drill):
     status, body = get("/")
     assert status == 503 and "Down for maintenance" in body
     assert get("/healthz")[0] == 200
+    # A converge of the front door during maintenance leaves it on.
+    converge = cloud.playbook("lb.yml").run()
+    assert converge.returncode == 0, converge.tail()
+    assert get("/")[0] == 503, "lb.yml must not end the maintenance"
     off = cloud.playbook("maintenance.yml", "-e", "state=off").run()
     assert off.returncode == 0, off.tail()
     assert get("/")[0] == 200
