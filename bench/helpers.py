@@ -309,7 +309,7 @@ def baseline_deploy(cloud: Cloud, commit: str, release: str, timeout: float) -> 
 
 
 # -- load ------------------------------------------------------------------------------
-WRK = {"threads": 2, "connections": 16, "duration": 12, "warmup": 3}
+WRK = {"threads": 2, "connections": 16, "duration": 10, "warmup": 2}
 WRK_LATENCY = re.compile(r"^\s*(50|75|90|99)%\s+([\d.]+)(us|ms|s)\s*$")
 
 
@@ -348,12 +348,50 @@ def wrk(url: str, prefix: tuple[str, ...] = ("wrk",)) -> dict:
     """A warm-up, then one measured wrk run; prefix runs it elsewhere
     (docker exec into a host, against that host's own loopback)."""
     run(*prefix, *wrk_argv(url, WRK["warmup"]), timeout=WRK["warmup"] + 30, check=False)
+    cpu = cpu_times()
     out = run(*prefix, *wrk_argv(url, WRK["duration"]), timeout=WRK["duration"] + 60).stdout
     result = parse_wrk(out)
-    result.update(url=url, output=out.strip())
+    result.update(url=url, cpu_busy=cpu_busy(cpu), output=out.strip())
     log(f"wrk {url}: {result['rps']} req/s, p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms, "
-        f"non-2xx {result['non_2xx']}, socket errors {result['socket_errors']}")
+        f"non-2xx {result['non_2xx']}, socket errors {result['socket_errors']}, CPU busy {result['cpu_busy']:.0%}")
     return result
+
+
+def wrk_rounds(urls: dict[str, str], rounds: int, prefix: tuple[str, ...] = ("wrk",)) -> dict[str, dict]:
+    """wrk against each URL in turn, `rounds` times (A B A B...), so that a
+    change in the machine's load hits both alike; each URL's figures are the
+    median over its rounds (the rounds themselves are kept)."""
+    runs: dict[str, list] = {name: [] for name in urls}
+    for _ in range(rounds):
+        for name, url in urls.items():
+            runs[name].append(wrk(url, prefix))
+    return {name: mean_of(results) for name, results in runs.items()}
+
+
+def mean_of(results: list[dict]) -> dict:
+    def avg(key):  # the median: one round hit by another test's burst does not decide
+        values = sorted(r[key] for r in results if r.get(key) is not None)
+        if not values:
+            return None
+        middle = len(values) // 2
+        return round(values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2, 2)
+
+    return {"url": results[0]["url"], "rps": avg("rps"), "p50_ms": avg("p50_ms"), "p99_ms": avg("p99_ms"),
+            "cpu_busy": avg("cpu_busy"), "requests": sum(r["requests"] or 0 for r in results),
+            "non_2xx": sum(r["non_2xx"] for r in results), "socket_errors": sum(r["socket_errors"] for r in results),
+            "rounds": [{k: v for k, v in r.items() if k != "output"} for r in results]}
+
+
+def cpu_times() -> tuple[int, int]:
+    """(busy, total) jiffies of the whole machine (containers included)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
+
+
+def cpu_busy(before: tuple[int, int]) -> float:
+    busy, total = cpu_times()
+    return (busy - before[0]) / max(1, total - before[1])
 
 
 def install_wrk(cloud: Cloud, host: str) -> tuple[str, ...]:
