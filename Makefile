@@ -51,7 +51,7 @@ drills: setup image ## Release drills on a local cloud of their own, under load;
 	python -m pytest -q -s -p no:cacheprovider tests/drills
 
 bench: setup image ## Benchmarks on a local cloud of their own (about 25 min); writes docs/benchmarks.md + .json
-	timeout --signal=INT --kill-after=90 1740 python bench/run.py
+	timeout --signal=INT --kill-after=30 1760 python bench/run.py
 
 # make molecule ROLE=base | make molecule SCENARIO=default
 molecule: setup image ## One role's (ROLE=) or top-level scenario's (SCENARIO=) full molecule test

@@ -197,7 +197,7 @@ class Playbook:
                     tasks.append((match.group(1), float(match.group(2))))
         return tasks
 
-    def top_tasks(self, count: int = 15) -> list[dict]:
+    def top_tasks(self, count: int | None = 15) -> list[dict]:
         """The slowest tasks, the runs of one task name (an imported file run
         several times, a task in a loop of includes) added up."""
         total: OrderedDict[str, list] = OrderedDict()
