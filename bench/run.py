@@ -52,6 +52,9 @@ from helpers import ROOT, Cloud, Playbook, log  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
 DATA = ROOT / "docs" / "benchmarks.json"
+# A run kept from before a change (copy benchmarks.json here), compared
+# figure by figure in a "Before and after" section.
+BEFORE = ROOT / "docs" / "benchmarks-before.json"
 STOCK_CFG = h.BENCH_DIR / "ansible-stock.cfg"
 EXTRA = json.dumps(h.CLOUD)
 TEARDOWN_RESERVE = 100
@@ -428,10 +431,39 @@ def write_report(report: Report, meta: dict) -> None:
                   "| # | Task | Seconds | Runs |", "| --- | --- | --- | --- |"]
         lines += [f"| {i} | {t['task'].replace('|', '/')} | {t['seconds']:.2f} | {t['runs']} |"
                   for i, t in enumerate(top["tasks"], 1)]
+    lines += before_and_after(report)
     if meta.get("analysis"):
         lines += ["", "## Analysis", ""] + meta["analysis"]
     DOC.write_text("\n".join(lines) + "\n")
     log(f"wrote {DOC.relative_to(ROOT)} and {DATA.relative_to(ROOT)}")
+
+
+# The changes made after the "before" run, from its profile of the slowest tasks.
+SPEEDUPS = [
+    "The release's requirements install with one `pip install` command instead of the pip module, whose "
+    "`pip freeze` before and after cost seconds per host in a new virtualenv.",
+    "The build (pip wheel, pip install, compileall) runs under nice(1), below the live release serving requests.",
+]
+
+
+def before_and_after(report: Report) -> list[str]:
+    """Each figure of this run beside the same figure of docs/benchmarks-before.json."""
+    if not BEFORE.exists():
+        return []
+    before = json.loads(BEFORE.read_text())
+    old = {f["figure"]: f for f in before.get("figures", [])}
+    lines = ["", "## Before and after the speed-ups", "",
+             f"The run before them: {before.get('date', '?')}, load average at start "
+             f"{before.get('machine', {}).get('loadavg_start', '?')} (`docs/benchmarks-before.json`). "
+             "What changed in between:", ""] + [f"- {item}" for item in SPEEDUPS] + ["",
+             "| Figure | Before | Ratio before | After | Ratio after |", "| --- | --- | --- | --- | --- |"]
+    for f in report.figures:
+        o = old.get(f["figure"])
+        if o is None:
+            continue
+        lines.append(f"| {f['figure']} | {fmt(o['value'], o['unit'])} | {fmt(o['ratio'])} | "
+                     f"{fmt(f['value'], f['unit'])} | {fmt(f['ratio'])} |")
+    return lines
 
 
 METHOD = [
