@@ -30,6 +30,8 @@ The SMTP sink (aiosmtpd) accepts every message on `smtp:25` and keeps it;
 """
 
 import argparse
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -108,17 +110,28 @@ def wait_for_port(port, timeout=30):
     raise RuntimeError(f"nothing answers on 127.0.0.1:{port} after {timeout}s")
 
 
+@contextlib.contextmanager
+def locked(container):
+    """Hold the machine-wide lock of CONTAINER: test runs share fixture
+    containers (names are global to the engine) and may start or stop one at
+    the same moment."""
+    with open(f"/tmp/flaskdeploy-fixture-{container}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def start_service(container, fixture, port, networks, alias):
     """Run fixtures/<fixture> as CONTAINER unless it runs already, publish PORT
     on 127.0.0.1, join NETWORKS under ALIAS and wait until it answers."""
     ensure_engine()
-    state = docker("inspect", "-f", "{{.State.Running}}", container, check=False)
-    if state.returncode != 0 or state.stdout.strip() != "true":
-        docker("rm", "-f", container, check=False)
-        docker("run", "-d", "--name", container, "--label", f"{LABEL}={fixture}",
-               "-p", f"127.0.0.1::{port}", build_image(fixture))
-    for network in networks:
-        connect(container, network, alias)
+    with locked(container):
+        state = docker("inspect", "-f", "{{.State.Running}}", container, check=False)
+        if state.returncode != 0 or state.stdout.strip() != "true":
+            docker("rm", "-f", container, check=False)
+            docker("run", "-d", "--name", container, "--label", f"{LABEL}={fixture}",
+                   "-p", f"127.0.0.1::{port}", build_image(fixture))
+        for network in networks:
+            connect(container, network, alias)
     wait_for_port(published_port(container, port))
 
 
@@ -139,13 +152,14 @@ class Service:
     def down(self, networks=()):
         """Leave NETWORKS; remove the container once it serves no other
         network (or at once when no network is named)."""
-        for network in networks:
-            docker("network", "disconnect", "-f", network, self.container, check=False)
-        if networks:
-            info = docker("inspect", "-f", "{{json .NetworkSettings.Networks}}", self.container, check=False)
-            if info.returncode == 0 and set(json.loads(info.stdout)) - {"bridge"}:
-                return
-        docker("rm", "-f", self.container, check=False)
+        with locked(self.container):
+            for network in networks:
+                docker("network", "disconnect", "-f", network, self.container, check=False)
+            if networks:
+                info = docker("inspect", "-f", "{{json .NetworkSettings.Networks}}", self.container, check=False)
+                if info.returncode == 0 and set(json.loads(info.stdout)) - {"bridge"}:
+                    return
+            docker("rm", "-f", self.container, check=False)
 
     @property
     def port(self):
