@@ -30,6 +30,7 @@ reported as skipped. Ansible logs go to .cache/bench/logs/.
 
     bench/run.py [--reuse]   # --reuse: measure on a cloud kept by an earlier
                              # run (BENCH_KEEP_CLOUD=1), without the cold figure
+    bench/run.py --render    # rewrite docs/benchmarks.md from docs/benchmarks.json
 """
 
 from __future__ import annotations
@@ -457,6 +458,8 @@ def before_and_after(report: Report) -> list[str]:
              f"The run before them: {before.get('date', '?')}, load average at start "
              f"{before.get('machine', {}).get('loadavg_start', '?')} (`docs/benchmarks-before.json`). "
              "What changed in between:", ""] + [f"- {item}" for item in SPEEDUPS] + ["",
+             "Seconds and requests per second follow the state of the machine, which other work shares "
+             "(the cold bring-ups do nearly the same work): compare the ratios, each taken within one run.", "",
              "| Figure | Before | Ratio before | After | Ratio after |", "| --- | --- | --- | --- | --- |"]
     for f in report.figures:
         o = old.get(f["figure"])
@@ -496,11 +499,26 @@ METHOD = [
 ]
 
 
+def render() -> int:
+    """The report of the last run, with this version's method and analysis."""
+    data = json.loads(DATA.read_text())
+    report = Report()
+    report.figures, report.top = data["figures"], data["where_the_time_goes"]
+    report.skipped, report.errors = data["skipped"], data["errors"]
+    meta = {k: data[k] for k in ("date", "produced_by", "seconds", "machine")}
+    write_report(report, {**meta, "method": METHOD, "analysis": analysis(report)})
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reuse", action="store_true", help="measure on a kept cloud; no cold bring-up")
     parser.add_argument("--only", help="comma-separated steps (noop,releases,serving,naive)")
+    parser.add_argument("--render", action="store_true",
+                        help="measure nothing: write docs/benchmarks.md again from docs/benchmarks.json")
     args = parser.parse_args(argv)
+    if args.render:
+        return render()
 
     deadline = h.Deadline(float(os.environ.get("BENCH_BUDGET", 1700)))
     start_load = loadavg()
@@ -573,6 +591,15 @@ def analysis(report: Report) -> list[str]:
     by = {f["key"]: f for f in report.figures}
     out = []
 
+    def earlier_ratio(key):
+        if not BEFORE.exists():
+            return ""
+        old = {f["key"]: f for f in json.loads(BEFORE.read_text()).get("figures", [])}.get(key)
+        if not old or old.get("ratio") is None:
+            return ""
+        return (f" The run before the speed-ups measured {fmt(old['ratio'])}: the spread between runs on this "
+                "machine.")
+
     def task_seconds(key, group):
         return report.top.get(key, {}).get("groups", {}).get(group, 0.0)
 
@@ -584,13 +611,13 @@ def analysis(report: Report) -> list[str]:
                    "forks, so the project's ansible.cfg differs by pipelining and the fact cache only. Both runs "
                    "spend their time in a few hundred small tasks, one module round trip each; the login probe of "
                    f"connect.yml (a fresh ssh per host, imported before every tier) alone took {probe:.1f} s of the "
-                   "tuned run.")
+                   f"tuned run.{earlier_ratio('noop_ratio')}")
     if "deploy_ratio" in by:
         f = by["deploy_ratio"]
         out.append(f"- Deploy, ratio {fmt(f['ratio'])} (target <= 1.3): deploy.yml does the baseline's work plus the "
                    "preflight and login plays, the release task (migrations) once, for each host a drain that waits for "
                    "its requests in flight, a health check and an undrain, and a rolling restart of the Celery workers, "
-                   "each step a task with its own round trip; the table \"Warm deploy.yml\" below shows where. (The "
+                   "each step a task with its own round trip; the table \"Warm deploy.yml\" above shows where. (The "
                    "baseline builds a virtualenv every time, as the issue defines it; deploy.yml reuses the one of "
                    "unchanged requirements.)")
     if "lb_rps_healthz" in by and by["lb_rps_healthz"].get("project"):
@@ -599,8 +626,11 @@ def analysis(report: Report) -> list[str]:
                    f"{f['project']['cpu_busy']:.0%} busy with the project's settings and {f['naive']['cpu_busy']:.0%} "
                    "with the naive ones: the whole cloud, the load generator and other tests share "
                    f"{os.cpu_count()} cores. More gunicorn workers only add throughput while a single worker leaves "
-                   "CPU idle (waiting on PostgreSQL or the network); with none idle, the ratio is bounded near 1 and "
-                   "the extra workers show in the tail latency instead (see the p99 rows).")
+                   "CPU idle (waiting on PostgreSQL or the network); with none idle, the ratio is bounded near 1 "
+                   "(below 1, the naive setup's 2 processes, one per web host, competed less for the 2 cores than "
+                   "the project's 2 x 5 workers, sized at 2 x cores + 1 for hosts with cores of their own), and the "
+                   "extra workers show in the tail latency instead: the naive setup queues (see the p99 rows)."
+                   f"{earlier_ratio('lb_rps_healthz')}")
     if "proxy_overhead" in by:
         f = by["proxy_overhead"]
         overhead = f.get("overhead")
