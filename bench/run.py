@@ -386,6 +386,22 @@ def fmt(value, unit=""):
     return f"{value} {unit}".strip()
 
 
+# The reason a target was missed, in the table's row; the Analysis section
+# below the table has this run's numbers behind each.
+WHY_NOT_REACHED = {
+    "noop_ratio": "stock Ansible already keeps SSH connections open (ControlPersist) and 4 hosts fit in its 5 "
+                  "forks, so only pipelining and the fact cache differ, and both runs are a few hundred small "
+                  "module round trips",
+    "deploy_ratio": "deploy.yml also runs preflight, the login probe, the release task, a drain, a health gate and "
+                    "an undrain per host and the Celery workers' rolling restart, each a task with its own round "
+                    "trip (profile under \"Where the time goes\")",
+    "lb_rps_healthz": "the 2 cores are saturated by the whole cloud and the load generator, so more gunicorn workers "
+                      "cannot add throughput; they cut the tail latency instead (the p99 row)",
+    "proxy_overhead": "nginx and gunicorn compete for the same saturated cores",
+    "deploy_p99_ratio": "the build and the restarts run on the cores that serve the requests",
+}
+
+
 def write_report(report: Report, meta: dict) -> None:
     DATA.parent.mkdir(parents=True, exist_ok=True)
     DATA.write_text(json.dumps({**meta, "figures": report.figures, "where_the_time_goes": report.top,
@@ -409,8 +425,11 @@ def write_report(report: Report, meta: dict) -> None:
     for f in report.figures:
         compared = "-" if f["compared_with"] is None else f"{fmt(f['compared_value'], f['compared_unit'])} ({f['compared_with']})"
         reached = "-" if f["reached"] is None else ("yes" if f["reached"] else "**no**")
+        notes = f["notes"]
+        if f["reached"] is False and f["key"] in WHY_NOT_REACHED:
+            notes += ("; " if notes else "") + f"**why not reached**: {WHY_NOT_REACHED[f['key']]} (see Analysis)"
         lines.append(f"| {f['figure']} | {fmt(f['value'], f['unit'])} | {compared} | {fmt(f['ratio'])} | "
-                     f"{f['target'] or '-'} | {reached} | {f['notes'].replace('|', '/')} |")
+                     f"{f['target'] or '-'} | {reached} | {notes.replace('|', '/')} |")
     for item in report.skipped:
         lines.append(f"| {item} | not measured | - | - | - | - | skipped |")
     if report.errors:
