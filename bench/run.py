@@ -615,7 +615,7 @@ def analysis(report: Report) -> list[str]:
         old = {f["key"]: f for f in json.loads(BEFORE.read_text()).get("figures", [])}.get(key)
         if not old or old.get("ratio") is None:
             return ""
-        return (f" The run before the speed-ups measured {fmt(old['ratio'])}: the spread between runs on this "
+        return (f" The run before the speed-ups measured a ratio of {fmt(old['ratio'])}: the spread between runs on this "
                 "machine.")
 
     def task_seconds(key, group):
