@@ -466,12 +466,19 @@ SPEEDUPS = [
 ]
 
 
+def before_run() -> tuple[dict, dict[str, dict]]:
+    """docs/benchmarks-before.json and its figures by key (empty without it)."""
+    if not BEFORE.exists():
+        return {}, {}
+    before = json.loads(BEFORE.read_text())
+    return before, {f["key"]: f for f in before.get("figures", [])}
+
+
 def before_and_after(report: Report) -> list[str]:
     """Each figure of this run beside the same figure of docs/benchmarks-before.json."""
-    if not BEFORE.exists():
+    before, old = before_run()
+    if not before:
         return []
-    before = json.loads(BEFORE.read_text())
-    old = {f["figure"]: f for f in before.get("figures", [])}
     lines = ["", "## Before and after the speed-ups", "",
              f"The run before them: {before.get('date', '?')}, load average at start "
              f"{before.get('machine', {}).get('loadavg_start', '?')} (`docs/benchmarks-before.json`). "
@@ -480,7 +487,7 @@ def before_and_after(report: Report) -> list[str]:
              "(the cold bring-ups do nearly the same work): compare the ratios, each taken within one run.", "",
              "| Figure | Before | Ratio before | After | Ratio after |", "| --- | --- | --- | --- | --- |"]
     for f in report.figures:
-        o = old.get(f["figure"])
+        o = old.get(f["key"])
         if o is None:
             continue
         lines.append(f"| {f['figure']} | {fmt(o['value'], o['unit'])} | {fmt(o['ratio'])} | "
@@ -609,10 +616,10 @@ def analysis(report: Report) -> list[str]:
     by = {f["key"]: f for f in report.figures}
     out = []
 
+    earlier = before_run()[1]
+
     def earlier_ratio(key):
-        if not BEFORE.exists():
-            return ""
-        old = {f["key"]: f for f in json.loads(BEFORE.read_text()).get("figures", [])}.get(key)
+        old = earlier.get(key)
         if not old or old.get("ratio") is None:
             return ""
         return (f" The run before the speed-ups measured a ratio of {fmt(old['ratio'])}: the spread between runs on this "
