@@ -258,21 +258,23 @@ class Pebble:
 
     def up(self):
         ensure_engine()
-        state = docker("inspect", "-f", "{{.State.Running}}", self.container, check=False)
-        if state.returncode != 0 or state.stdout.strip() != "true":
-            docker("rm", "-f", self.container, check=False)
-            image = build_image("pebble")
-            ensure_network(self.network)
-            docker("run", "-d", "--name", self.container, "--label", f"{LABEL}=pebble",
-                   "--network", self.network, "--network-alias", self.alias,
-                   "-p", f"127.0.0.1::{self.acme_port}", "-p", f"127.0.0.1::{self.management_port}", image)
-        else:
-            connect(self.container, self.network, self.alias)
+        with locked(self.container):
+            state = docker("inspect", "-f", "{{.State.Running}}", self.container, check=False)
+            if state.returncode != 0 or state.stdout.strip() != "true":
+                docker("rm", "-f", self.container, check=False)
+                image = build_image("pebble")
+                ensure_network(self.network)
+                docker("run", "-d", "--name", self.container, "--label", f"{LABEL}=pebble",
+                       "--network", self.network, "--network-alias", self.alias,
+                       "-p", f"127.0.0.1::{self.acme_port}", "-p", f"127.0.0.1::{self.management_port}", image)
+            else:
+                connect(self.container, self.network, self.alias)
         self.root_ca()  # waits until the management API answers
         return self
 
     def down(self):
-        docker("rm", "-f", self.container, check=False)
+        with locked(self.container):
+            docker("rm", "-f", self.container, check=False)
         self.ca_file.unlink(missing_ok=True)
 
     @property
