@@ -11,7 +11,7 @@ export PY_COLORS ?= 1
 ROLES := $(sort $(notdir $(patsubst %/molecule/default/molecule.yml,%,$(wildcard roles/*/molecule/default/molecule.yml))))
 SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
-.PHONY: help setup engine image lint test test-app test-repo drills bench molecule local-cloud local-cloud-destroy demo demo-destroy
+.PHONY: help setup engine image lint test test-app test-repo cloud drills corpus bench molecule local-cloud local-cloud-destroy demo demo-destroy
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -44,11 +44,20 @@ test-app: $(APP_VENV)/.stamp ## The sample app's own tests, against a real Postg
 	scripts/ensure-apt-packages.sh postgresql
 	cd examples/sampleapp && $(CURDIR)/$(APP_VENV)/bin/python -m pytest -q
 
-test-repo: setup image ## Repository tests: role docs, requirements, variables, local cloud
-	python -m pytest -q tests --ignore=tests/drills
+test-repo: setup image ## Repository tests: role docs, requirements, variables, inspection, EC2 and DigitalOcean
+	python -m pytest -q tests --ignore=tests/cloud
 
-drills: setup image ## Release drills on a local cloud of their own, under load; table + reports/drills.json
-	python -m pytest -q -s -p no:cacheprovider tests/drills
+# One local cloud for the whole site, the release drills, the app corpus and
+# the failure drills, in this order (each builds on the one before).
+CLOUD_TESTS ?= tests/cloud/test_site.py tests/cloud/test_drills.py tests/cloud/test_corpus.py tests/cloud/test_failures.py
+cloud: setup image ## The whole site, release drills, app corpus and failure drills on one local cloud; table + reports/cloud.json
+	python -m pytest -q -s -p no:cacheprovider $(CLOUD_TESTS)
+
+drills: setup image ## The release drills alone (on a cloud of their own)
+	python -m pytest -q -s -p no:cacheprovider tests/cloud/test_drills.py
+
+corpus: setup image ## The app corpus alone (on a cloud of their own)
+	python -m pytest -q -s -p no:cacheprovider tests/cloud/test_corpus.py
 
 # The benchmark's 30 minutes count from `make bench`, setup and image included.
 BENCH_START := $(shell date +%s)

@@ -54,6 +54,8 @@ class Stream:
         self.hosts = Counter()
         self.releases = Counter()
         self.latencies = []
+        # (scheduled offset from the start, latency from the scheduled send, failed)
+        self.samples = []
         self._workers = []
         self.started = self.finished = None
 
@@ -109,9 +111,9 @@ class Stream:
             delay = slot - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            self._one()
+            self._one(slot)
 
-    def _one(self):
+    def _one(self, slot=None):
         began = time.monotonic()
         status, error, host, release = None, None, None, None
         conn = self._connection()
@@ -135,11 +137,15 @@ class Stream:
             error = type(exc).__name__
         finally:
             conn.close()
-        elapsed = time.monotonic() - began
+        ended = time.monotonic()
+        elapsed = ended - began
+        failed = bool(error or status is None or status >= 500)
         with self._lock:
             self.sent += 1
             self.latencies.append(elapsed)
-            if error or status is None or status >= 500:
+            if slot is not None:
+                self.samples.append((slot - self.started, ended - slot, failed))
+            if failed:
                 self.failed += 1
             if error:
                 self.errors[error] += 1
@@ -151,6 +157,16 @@ class Stream:
                 self.releases[release] += 1
 
     # -- results ---------------------------------------------------------------
+    def window(self, since=0.0):
+        """Requests scheduled `since` seconds or more after the start: how many,
+        how many failed, and the p99 latency timed from their scheduled send."""
+        with self._lock:
+            chosen = [sample for sample in self.samples if sample[0] >= since]
+        latencies = sorted(latency for _, latency, _ in chosen)
+        p99 = round(latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))] * 1000, 1) if latencies else None
+        return {"since_s": since, "requests": len(chosen), "failed": sum(1 for *_, bad in chosen if bad),
+                "p99_ms": p99}
+
     def report(self):
         with self._lock:
             latencies = sorted(self.latencies)

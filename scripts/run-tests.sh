@@ -2,11 +2,10 @@
 # `make test`: every check, going on after a failure so one run shows
 # everything that is wrong; ends with "N passed, N failed".
 #
-# Lint and the app's tests run first; then the repository tests and every
-# molecule scenario run TEST_JOBS at a time (default 2: each scenario has its
-# own containers and network, and most of their time is spent waiting on apt,
-# pip and systemd). Each step's output is printed whole when it ends and kept
-# in reports/logs/.
+# Every step runs in a pool, TEST_JOBS at a time (default 2: each has its own
+# containers and network, and much of their time is spent waiting on apt,
+# pip, systemd and request streams). Each step's output is printed whole when
+# it ends and kept in reports/logs/.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 jobs=${TEST_JOBS:-2}
@@ -18,12 +17,13 @@ make --no-print-directory setup image || { echo "make test: 0 passed, 1 failed";
 roles=$(for f in roles/*/molecule/default/molecule.yml; do [ -e "$f" ] && basename "$(dirname "$(dirname "$(dirname "$f")")")"; done)
 scenarios=$(for f in molecule/*/molecule.yml; do [ -e "$f" ] && basename "$(dirname "$f")"; done)
 
-first=("lint" "test-app")
-# Longest first, so the pool ends together.
-parallel=("drills")
+# Longest first, so the pool ends together; lint and the app's tests fill
+# the gaps.
+parallel=("cloud")
 for scenario in $scenarios; do parallel+=("molecule SCENARIO=$scenario"); done
 parallel+=("test-repo")
 for role in $roles; do parallel+=("molecule ROLE=$role"); done
+parallel+=("lint" "test-app")
 
 passed=0 failed=0 results=()
 record() {  # step, status, seconds
@@ -31,13 +31,6 @@ record() {  # step, status, seconds
   else failed=$((failed + 1)); results+=("FAIL  $(printf '%5ss' "$3")  make $1"); fi
 }
 logfile() { echo "$logs/$(echo "$1" | tr ' =' '__').log"; }
-
-for step in "${first[@]}"; do
-  printf '\n\033[1m=== make %s\033[0m\n' "$step"
-  start=$SECONDS
-  # shellcheck disable=SC2086  # a target plus its variables
-  make --no-print-directory $step; record "$step" $? $((SECONDS - start))
-done
 
 declare -A pids starts
 running=0

@@ -55,10 +55,16 @@ class CallbackModule(CallbackBase):
 
     def v2_playbook_on_stats(self, stats):
         custom = stats.custom.get("_run", {})
+        inferred = custom.get("flaskdeploy_inferred") or {}
+        if inferred:
+            self._display.banner("WHAT WAS INFERRED FROM THE NEW RELEASES")
+            for line in self.render_inferred(inferred):
+                self._display.display(line)
         release = custom.get("flaskdeploy_release")
         if not release:
             return
         summary = self.summarize(stats, release, custom.get("flaskdeploy_before", {}), custom.get("flaskdeploy_live", {}))
+        summary["inferred"] = inferred
         self._display.banner("RELEASE SUMMARY")
         for line in self.render(summary):
             self._display.display(line, color="bright red" if not summary["ok"] and line.startswith("!") else None)
@@ -96,6 +102,29 @@ class CallbackModule(CallbackBase):
             "hosts": hosts,
             "failures": failures,
         }
+
+    @staticmethod
+    def render_inferred(inferred):
+        """What the build read from each app's repository (.flaskdeploy/inspect.json)."""
+        for app, facts in sorted(inferred.items()):
+            yield f"{app} {facts.get('release', '')}:"
+            yield f"  dependencies   {facts.get('dependencies')} ({', '.join(facts.get('dependency_files') or [])})" + (
+                ", project installed into the release" if facts.get("project_installed") else "")
+            yield f"  WSGI app       {facts.get('wsgi_app')} (from {facts.get('wsgi_from')})"
+            yield f"  FLASK_APP      {facts.get('flask_app') or '(flask discovers it)'} (from {facts.get('flask_app_from')})"
+            yield (f"  release task   {facts.get('release_command') or 'none'}"
+                   + (f" (from {facts.get('release_command_from')})" if facts.get("release_command") else ""))
+            if facts.get("web_before_gunicorn"):
+                yield f"  before gunicorn {facts['web_before_gunicorn']}"
+            if facts.get("gunicorn_options") or facts.get("gunicorn_options_dropped"):
+                yield (f"  gunicorn       kept {' '.join(facts.get('gunicorn_options') or []) or '-'}; "
+                       f"dropped {', '.join(facts.get('gunicorn_options_dropped') or []) or '-'}")
+            yield f"  static files   {facts.get('static_folder') or 'served by the app'}" + (
+                f" at {facts.get('static_url_path')}" if facts.get("static_folder") else "")
+            if facts.get("process_types"):
+                yield f"  process types  {', '.join(facts['process_types'])}"
+            for note in facts.get("notes") or []:
+                yield f"  note: {note}"
 
     @staticmethod
     def render(summary):

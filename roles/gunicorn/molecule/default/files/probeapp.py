@@ -10,6 +10,7 @@ import json
 import os
 import pwd
 import time
+from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -49,6 +50,8 @@ def create_app():
             "cwd": os.getcwd(),
             "user": pwd.getpwuid(os.getuid()).pw_name,
             "greeting": os.environ.get("PROBE_GREETING"),
+            "gunicorn": version("gunicorn"),
+            "launched": os.environ.get("PROBE_LAUNCHED"),
         }
         if path == "/sandbox":
             body["status"] = process_status()

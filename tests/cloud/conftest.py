@@ -1,0 +1,410 @@
+"""One local cloud for every test that needs a whole site: the site itself
+(test_site.py), the release drills (test_drills.py), the corpus of
+real-world app shapes (test_corpus.py) and the failure drills
+(test_failures.py), run in that order by `make cloud`.
+
+A cloud of its own (prefix, network, fixed private addresses, ports and
+inventory directory), so a demo and the other tests are left alone: lb1,
+web1, web2 and db1, the sample app deployed by site.yml from the git
+repository `sampleapp-cloud`; the corpus apps join it on the same hosts
+(listed in the inventory's apps.yml). Its load balancer answers on
+127.0.0.1:8280; every request goes there and nowhere else.
+
+Each test records one entry (`drill` fixture); at the end the entries are
+printed as a table and written to reports/cloud.json. CLOUD_KEEP=1 leaves the
+cloud running afterwards (a later run starts from scratch anyway).
+"""
+
+from __future__ import annotations
+
+import http.client
+import http.cookies
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+import loadgen  # noqa: E402
+from fixtures import GitServer, SmtpSink  # noqa: E402
+
+INVENTORY = ROOT / ".cache" / "cloud" / "inventory"
+REPORT = ROOT / "reports" / "cloud.json"
+PREFIX = "flaskdeploy-cloud-"
+REPO = "sampleapp-cloud"
+HTTP_PORT = 8280
+LB_URL = f"http://127.0.0.1:{HTTP_PORT}/healthz"
+WEB_HOSTS = ("web1", "web2")
+HOSTS = ("lb1", "web1", "web2", "db1")
+CLOUD = {
+    "local_cloud_prefix": PREFIX,
+    "local_cloud_network": "flaskdeploy-cloud",
+    "local_cloud_subnet": "10.213.42.0/24",
+    "local_cloud_ssh_port_base": 2400,
+    "local_cloud_http_port": HTTP_PORT,
+    "local_cloud_https_port": 8643,
+    "local_cloud_app_repo": REPO,
+    "local_cloud_inventory_dir": str(INVENTORY),
+}
+ENTRIES: dict[str, dict] = {}
+# Facts are cached by host name, and the demo's hosts have the same names.
+FACTS = ROOT / ".cache" / "cloud" / "facts"
+os.environ["ANSIBLE_CACHE_PLUGIN_CONNECTION"] = str(FACTS)
+
+
+def log(message: str) -> None:
+    print(f"[cloud {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def run(*argv: str, check: bool = True, timeout: int = 600, env: dict | None = None,
+        input: str | None = None) -> subprocess.CompletedProcess:
+    result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=timeout, input=input,
+                            env={**os.environ, "ANSIBLE_NOCOLOR": "true", "ANSIBLE_FORCE_COLOR": "false", **(env or {})})
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(argv)} exited {result.returncode}\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}")
+    return result
+
+
+def recap(output: str) -> dict[str, dict[str, int]]:
+    """The PLAY RECAP of an ansible-playbook run: host -> counts."""
+    counts = {}
+    for host, fields in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", output, re.M):
+        counts[host] = {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", fields)}
+    return counts
+
+
+class Playbook:
+    """A finished or running ansible-playbook with its release summary."""
+
+    def __init__(self, name: str, *args: str):
+        self.name = name
+        handle, self.summary_file = tempfile.mkstemp(prefix="cloud-summary-", suffix=".json")
+        os.close(handle)
+        os.unlink(self.summary_file)
+        path = name if name == "site.yml" or "/" in name else f"playbooks/{name}"
+        self.argv = ["ansible-playbook", "-i", str(INVENTORY), path, *args]
+        self.env = {**os.environ, "ANSIBLE_NOCOLOR": "true", "ANSIBLE_FORCE_COLOR": "false",
+                    "FLASKDEPLOY_SUMMARY_FILE": self.summary_file}
+        self.process = None
+        self.returncode = None
+        self.output = ""
+
+    def start(self) -> "Playbook":
+        log(f"ansible-playbook {self.argv[3]} {' '.join(self.argv[4:])}")
+        self.process = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True)
+        return self
+
+    def wait(self, timeout: int = 1500) -> "Playbook":
+        self.output, _ = self.process.communicate(timeout=timeout)
+        self.returncode = self.process.returncode
+        log(f"{self.argv[3]} exited {self.returncode}")
+        return self
+
+    def run(self, timeout: int = 1500) -> "Playbook":
+        return self.start().wait(timeout)
+
+    @property
+    def summary(self) -> dict:
+        try:
+            return json.loads(Path(self.summary_file).read_text())
+        except FileNotFoundError:
+            return {}
+
+    @property
+    def recap(self) -> dict:
+        return recap(self.output)
+
+    def tail(self, lines: int = 80) -> str:
+        return "\n".join(self.output.splitlines()[-lines:])
+
+
+class Response:
+    def __init__(self, status: int, body: str, headers: dict, request_id: str | None):
+        self.status, self.body, self.headers, self.request_id = status, body, headers, request_id
+
+    def __repr__(self):
+        return f"<{self.status} {self.body[:200]!r}>"
+
+
+class Browser:
+    """One user's browser on one app, through the load balancer on 127.0.0.1:
+    the app's domain in the Host header, cookies kept, redirects followed,
+    the CSRF token of a form read from the page that holds it."""
+
+    def __init__(self, domain: str):
+        self.domain = domain
+        self.cookies: dict[str, str] = {}
+        self.request_ids: list[str] = []
+
+    def request(self, method: str, path: str, form: dict | None = None, follow: bool = True) -> Response:
+        conn = http.client.HTTPConnection("127.0.0.1", HTTP_PORT, timeout=30)
+        headers = {"Host": self.domain, "Connection": "close", "User-Agent": "flaskdeploy-corpus-test"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers["Referer"] = f"http://{self.domain}{path}"
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            raw = conn.getresponse()
+            text = raw.read().decode(errors="replace")
+            pairs = raw.getheaders()
+        finally:
+            conn.close()
+        for name, value in pairs:
+            if name.lower() == "set-cookie":
+                cookie = http.cookies.SimpleCookie()
+                cookie.load(value)
+                for key, morsel in cookie.items():
+                    if morsel["max-age"] == "0" or (morsel["expires"] and "1970" in morsel["expires"]):
+                        self.cookies.pop(key, None)
+                    else:
+                        self.cookies[key] = morsel.value
+        response = Response(raw.status, text, {k.lower(): v for k, v in pairs}, raw.getheader("X-Request-ID"))
+        if response.request_id:
+            self.request_ids.append(response.request_id)
+        if follow and raw.status in (301, 302, 303, 307, 308):
+            location = urllib.parse.urlsplit(raw.getheader("Location"))
+            target = (location.path or "/") + (f"?{location.query}" if location.query else "")
+            return self.request("GET", target)
+        return response
+
+    def get(self, path: str, **kwargs) -> Response:
+        return self.request("GET", path, **kwargs)
+
+    def csrf_token(self, path: str) -> str:
+        page = self.get(path)
+        assert page.status == 200, f"GET {path}: {page}"
+        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"', page.body)
+        assert match, f"no csrf_token in the form at {path}: {page.body[:500]}"
+        return match.group(1) or match.group(2)
+
+    def submit(self, form_url: str, action: str, fields: dict) -> Response:
+        token = self.csrf_token(form_url)
+        return self.request("POST", action, form={**fields, "csrf_token": token})
+
+
+class Cloud:
+    """Helpers to drive the cloud from the tests."""
+
+    git = GitServer()
+    smtp = SmtpSink()
+
+    @staticmethod
+    def container(host: str) -> str:
+        return PREFIX + host
+
+    def exec(self, host: str, *argv: str, check: bool = True, input: str | None = None) -> str:
+        command = ("docker", "exec", "-i", self.container(host), *argv) if input is not None else \
+            ("docker", "exec", self.container(host), *argv)
+        return run(*command, check=check, input=input).stdout.strip()
+
+    def live_release(self, host: str, app: str = "sampleapp") -> str:
+        return Path(self.exec(host, "readlink", f"/srv/{app}/current")).name
+
+    def releases_live(self, app: str = "sampleapp") -> dict[str, str]:
+        return {host: self.live_release(host, app) for host in WEB_HOSTS}
+
+    def release_dirs(self, host: str, app: str = "sampleapp") -> list[str]:
+        return sorted(self.exec(host, "ls", f"/srv/{app}/releases").split())
+
+    def releases_of(self, commit: str, app: str = "sampleapp") -> dict[str, list[str]]:
+        """The release directories of a commit, per web host that has one."""
+        found = {host: [r for r in self.release_dirs(host, app) if r.endswith("-" + commit[:7])] for host in WEB_HOSTS}
+        return {host: releases for host, releases in found.items() if releases}
+
+    def sql(self, query: str, database: str = "sampleapp") -> list[list[str]]:
+        out = self.exec("db1", "runuser", "-u", "postgres", "--", "psql", "-d", database, "-AtF", "\t", "-c", query)
+        return [line.split("\t") for line in out.splitlines() if line]
+
+    def backends(self, app: str = "sampleapp") -> dict[str, str]:
+        """Load balancer backends: address -> enabled | drained."""
+        out = self.exec("lb1", "nginx-backend", app, "status")
+        return dict(line.split() for line in out.splitlines())
+
+    def served_by(self, app: str, request_ids) -> dict[str, int]:
+        """How many of these requests each web host's nginx served (its access log)."""
+        wanted = set(filter(None, request_ids))
+        counts = {}
+        for host in WEB_HOSTS:
+            lines = self.exec(host, "cat", f"/var/log/nginx/{app}.access.log").splitlines()
+            counts[host] = sum(1 for line in lines if any(request_id in line for request_id in wanted))
+        return counts
+
+    @staticmethod
+    def address(host: str) -> str:
+        return f"10.213.42.{11 + HOSTS.index(host)}"
+
+    def stop(self, host: str) -> None:
+        run("docker", "stop", "--time", "20", self.container(host), timeout=60)
+
+    def start(self, host: str) -> None:
+        """Start a stopped host and wait until systemd and sshd are up."""
+        import socket
+
+        run("docker", "start", self.container(host))
+        port = CLOUD["local_cloud_ssh_port_base"] + 1 + HOSTS.index(host)
+
+        def sshd_answers():
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+                    return sock.recv(16).startswith(b"SSH-")
+            except OSError:
+                return False
+
+        self.wait_for(sshd_answers, timeout=120, interval=1, what=f"sshd on {host}")
+        state = self.exec(host, "systemctl", "is-system-running", "--wait", check=False)
+        log(f"{host} is back: systemd {state}")
+
+    def commit(self, message: str, files: dict | None = None, append: dict | None = None, remove=(),
+               repo: str = REPO) -> str:
+        sha = self.git.commit(repo, files or {}, message, remove=remove, append=append)
+        log(f"committed {sha[:7]} to {repo}: {message}")
+        return sha
+
+    def playbook(self, name: str, *args: str) -> Playbook:
+        return Playbook(name, *args)
+
+    def wait_for(self, condition, timeout: float = 300, interval: float = 0.3, what: str = "condition"):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = condition()
+            if value:
+                return value
+            time.sleep(interval)
+        raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+    @staticmethod
+    def enqueue_job(text: str, seconds: float = 0) -> str:
+        """POST /jobs through the load balancer; returns the job's id."""
+        import urllib.request
+
+        request = urllib.request.Request(f"http://127.0.0.1:{HTTP_PORT}/jobs", method="POST",
+                                         data=json.dumps({"text": text, "seconds": seconds}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.load(response)["id"]
+
+    @staticmethod
+    def jobs_done(ids) -> dict | None:
+        """Every job's state (GET /jobs/<id>) once none is pending or running, else None."""
+        import urllib.request
+
+        states = {}
+        for job in ids:
+            with urllib.request.urlopen(f"http://127.0.0.1:{HTTP_PORT}/jobs/{job}", timeout=10) as response:
+                states[job] = json.load(response)
+            if states[job]["status"] in ("PENDING", "STARTED", "RETRY"):
+                return None
+        return states
+
+    def stream(self, rate: float = 150, threads: int = 32, url: str = LB_URL, host: str | None = None) -> loadgen.Stream:
+        return loadgen.Stream(url, rate=rate, duration=loadgen.MAX_DURATION, threads=threads, host_header=host).start()
+
+    def under_load(self, action, min_requests: int = 0, rate: float = 150, tail: float = 3.0,
+                   url: str = LB_URL, host: str | None = None):
+        """Run action() while a bounded request stream flows to the load
+        balancer; keep the stream going until min_requests were sent and
+        `tail` seconds past the action. Returns (action's result, report)."""
+        stream = self.stream(rate=rate, url=url, host=host)
+        try:
+            time.sleep(2)
+            result = action()
+            ended = time.monotonic()
+            while stream.sent < min_requests or time.monotonic() - ended < tail:
+                if time.monotonic() - stream.started > loadgen.MAX_DURATION - 5:
+                    break
+                time.sleep(0.25)
+        finally:
+            stream.stop()
+        report = stream.report()
+        log(loadgen.summary(report))
+        return result, report
+
+
+def converge(what: str) -> Playbook:
+    site = Playbook("site.yml").run(timeout=2400)
+    assert site.returncode == 0, f"site.yml ({what}) failed:\n{site.tail(150)}"
+    return site
+
+
+@pytest.fixture(scope="session")
+def cloud():
+    INVENTORY.mkdir(parents=True, exist_ok=True)
+    link = INVENTORY / "group_vars"
+    if not link.is_symlink():
+        link.symlink_to(os.path.relpath(ROOT / "inventories" / "local" / "group_vars", INVENTORY))
+    (INVENTORY / "apps.yml").unlink(missing_ok=True)
+    extra = json.dumps(CLOUD)
+    log("tearing down any earlier cloud")
+    run("ansible-playbook", "playbooks/teardown-local.yml", "-e", extra, timeout=300)
+    for leftover in (INVENTORY / ".secrets", FACTS):
+        if leftover.exists():
+            run("rm", "-rf", str(leftover))
+    log("provisioning the cloud")
+    run("ansible-playbook", "playbooks/provision-local.yml", "-e", extra, timeout=600)
+    log("deploying the site with site.yml")
+    the_cloud = Cloud()
+    the_cloud.first_converge = converge("first converge")
+    yield the_cloud
+    if os.environ.get("CLOUD_KEEP"):
+        log(f"keeping the cloud (inventory {INVENTORY})")
+        return
+    log("tearing down the cloud")
+    run("ansible-playbook", "playbooks/teardown-local.yml", "-e", extra, timeout=300)
+
+
+@pytest.fixture
+def drill(request):
+    """The report entry of this test; `passed` is set from its outcome."""
+    entry = {"case": request.node.name.removeprefix("test_"), "description": (request.function.__doc__ or "").strip().split("\n")[0],
+             "requests_sent": None, "requests_failed": None, "releases_live": {}, "passed": False}
+    ENTRIES[request.node.nodeid] = entry
+    return entry
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    entry = ENTRIES.get(item.nodeid)
+    if entry is not None and report.when == "call":
+        entry["passed"] = report.passed
+    elif entry is not None and report.failed:
+        entry["passed"] = False
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not ENTRIES:
+        return
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(json.dumps(list(ENTRIES.values()), indent=2) + "\n")
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not ENTRIES:
+        return
+    write = terminalreporter.write_line
+    write("")
+    write(f"Cloud tests (load balancer 127.0.0.1:{HTTP_PORT}; written to {REPORT.relative_to(ROOT)})")
+    header = f"{'case':<52} {'sent':>7} {'failed':>7}  {'live at the end':<52} result"
+    write(header)
+    write("-" * len(header))
+    for entry in ENTRIES.values():
+        live = ", ".join(f"{host} {release}" for host, release in entry["releases_live"].items())
+        sent = "-" if entry["requests_sent"] is None else entry["requests_sent"]
+        failed = "-" if entry["requests_failed"] is None else entry["requests_failed"]
+        write(f"{entry['case'][:52]:<52} {sent:>7} {failed:>7}  {live:<52} {'PASS' if entry['passed'] else 'FAIL'}")

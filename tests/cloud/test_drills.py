@@ -1,0 +1,404 @@
+"""Release drills on the cloud, each under a bounded request stream to the
+load balancer on 127.0.0.1.
+
+The tests run in order and build on each other: a rolling deploy of a commit
+with a new migration, a rollback, failure drills a-e (each leaves every web
+host on one release, in rotation), then the day-2 playbooks. Request counts
+are printed and written to reports/cloud.json (see conftest.py).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, WEB_HOSTS, log
+
+MIGRATIONS = ROOT / "examples" / "sampleapp" / "migrations" / "versions"
+# The stream of the two load tests the issue measures.
+LOAD = {"min_requests": 10_000, "rate": 150}
+STATE: dict = {}
+
+
+def alembic_head() -> str:
+    """The head revision of the sample app's migrations."""
+    revisions, parents = set(), set()
+    for path in MIGRATIONS.glob("*.py"):
+        text = path.read_text()
+        revisions.add(re.search(r'^revision = "(\w+)"', text, re.M).group(1))
+        down = re.search(r'^down_revision = "(\w+)"', text, re.M)
+        if down:
+            parents.add(down.group(1))
+    (head,) = revisions - parents
+    return head
+
+
+def migration(revision: str, down: str, body: str) -> dict:
+    return {f"migrations/versions/{revision}_drill.py": f'''"""drill migration {revision}"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "{revision}"
+down_revision = "{down}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+{body}
+
+
+def downgrade():
+    pass
+'''}
+
+
+def fill(entry: dict, report: dict, cloud) -> None:
+    entry["requests_sent"] = report["requests_sent"]
+    entry["requests_failed"] = report["requests_failed"]
+    entry["rate"] = report["rate"]
+    entry["p99_ms"] = report["p99_ms"]
+    entry["releases_live"] = cloud.releases_live()
+
+
+def assert_failed_with(playbook, *patterns: str) -> None:
+    assert playbook.returncode != 0, "the deploy should have failed:\n" + playbook.tail()
+    for pattern in patterns:
+        assert re.search(pattern, playbook.output), f"no {pattern!r} in the output:\n{playbook.tail(120)}"
+
+
+def assert_all_in_rotation(cloud) -> None:
+    assert set(cloud.backends().values()) == {"enabled"}, cloud.backends()
+
+
+def test_rolling_deploy_under_load(cloud, drill):
+    """Rolling deploy of a commit with a new migration across web1 and web2"""
+    before = cloud.releases_live()
+    assert len(set(before.values())) == 1, before
+    STATE["first"] = before["web1"]
+    head = alembic_head()
+    STATE["drill_revision"] = "d7111a000001"
+    cloud.commit("A new table, by migration", migration(
+        STATE["drill_revision"], head,
+        '    op.create_table("drill_note", sa.Column("id", sa.Integer(), primary_key=True),\n'
+        '                    sa.Column("text", sa.String(100), nullable=False))\n'
+        '    op.execute("INSERT INTO drill_note (text) VALUES (\'migrated once\')")'))
+    STATE["head"] = STATE["drill_revision"]
+
+    deploy, report = cloud.under_load(lambda: cloud.playbook("deploy.yml").run(), **LOAD)
+    fill(drill, report, cloud)
+
+    assert deploy.returncode == 0, deploy.tail(150)
+    summary = deploy.summary
+    assert summary["ok"] and summary["action"] == "deploy", summary
+    (new,) = summary["releases"]
+    STATE["second"] = new
+    assert new != STATE["first"]
+    assert drill["releases_live"] == {host: new for host in WEB_HOSTS}
+    assert {entry["state"] for entry in summary["hosts"].values()} == {"switched"}, summary
+    assert report["requests_sent"] >= LOAD["min_requests"] and report["rate"] >= 100, report
+    assert report["requests_failed"] == 0, report
+    assert set(report["releases"]) == {STATE["first"], new}, "the stream should see both releases"
+    assert_all_in_rotation(cloud)
+    assert "RELEASE SUMMARY" in deploy.output
+
+
+def test_migrations_ran_once_per_release(cloud, drill):
+    """The release task ran exactly once per release, read from the database"""
+    runs = cloud.sql("SELECT release, revision, count(*) FROM deploy_run GROUP BY release, revision ORDER BY release")
+    drill["releases_live"] = cloud.releases_live()
+    drill["deploy_runs"] = runs
+    counts = {release: int(count) for release, _, count in runs}
+    assert counts == {STATE["first"]: 1, STATE["second"]: 1}, runs
+    assert dict((release, revision) for release, revision, _ in runs)[STATE["second"]] == STATE["drill_revision"]
+    assert cloud.sql("SELECT version_num FROM alembic_version") == [[STATE["drill_revision"]]]
+    assert cloud.sql("SELECT text FROM drill_note") == [["migrated once"]]
+
+
+def test_rollback_under_load(cloud, drill):
+    """Rolling rollback of every web host to the previous release"""
+    rollback, report = cloud.under_load(lambda: cloud.playbook("rollback.yml").run(), **LOAD)
+    fill(drill, report, cloud)
+
+    assert rollback.returncode == 0, rollback.tail(150)
+    assert rollback.summary["action"] == "rollback" and rollback.summary["ok"], rollback.summary
+    assert drill["releases_live"] == {host: STATE["first"] for host in WEB_HOSTS}
+    assert report["requests_sent"] >= LOAD["min_requests"] and report["rate"] >= 100, report
+    assert report["requests_failed"] == 0, report
+    assert_all_in_rotation(cloud)
+    # Rolling back does not run the release task.
+    assert int(cloud.sql("SELECT count(*) FROM deploy_run")[0][0]) == 2
+
+
+def test_drill_a_migration_fails(cloud, drill):
+    """a. A release whose migration fails: stopped before any switch"""
+    live = cloud.releases_live()
+    bad = "d7111a0000aa"
+    bad_commit = cloud.commit("A migration that fails", migration(
+        bad, STATE["head"], '    op.create_table("doomed", sa.Column("id", sa.Integer(), primary_key=True))\n'
+                            '    raise RuntimeError("drill: this migration fails")'))
+
+    deploy, report = cloud.under_load(lambda: cloud.playbook("deploy.yml").run(), rate=100)
+    fill(drill, report, cloud)
+    cloud.commit("Drop the failing migration", remove=[f"migrations/versions/{bad}_drill.py"])
+
+    assert_failed_with(deploy, r"release task failed on web1", r'step "release_task" failed', r"drill: this migration fails")
+    assert drill["releases_live"] == live
+    assert report["requests_failed"] == 0, report
+    assert not cloud.releases_of(bad_commit), "the failed release is removed from every host"
+    assert cloud.sql("SELECT version_num FROM alembic_version") == [[STATE["head"]]]
+    assert cloud.sql("SELECT to_regclass('doomed') IS NULL") == [["t"]], "the failed migration's table was rolled back"
+    assert_all_in_rotation(cloud)
+
+
+def test_drill_b_health_check_fails_after_switch(cloud, drill):
+    """b. A release whose health check fails after the switch on the first host"""
+    live = cloud.releases_live()
+    cloud.commit("A release that never gets healthy", append={"sampleapp/views.py": '''
+
+@bp.before_app_request
+def _drill_unhealthy():
+    """Drill b: this release fails its health check."""
+    if request.path == "/healthz":
+        return {"status": "error", "error": "drill b"}, 503
+    return None
+'''})
+
+    deploy, report = cloud.under_load(
+        lambda: cloud.playbook("deploy.yml", "-e", "site_health_timeout=10").run(), rate=100)
+    fill(drill, report, cloud)
+    cloud.commit("Make the health check healthy again", files={
+        "sampleapp/views.py": (ROOT / "examples/sampleapp/sampleapp/views.py").read_text()})
+
+    assert_failed_with(deploy, r"activate stopped on web1", r"sampleapp on web1 does not serve: answered /healthz with status 503",
+                       r"back in rotation",
+                       r"Hosts of later batches were not touched")
+    summary = deploy.summary
+    assert summary["hosts"]["web1"]["state"] == "failed" and summary["hosts"]["web2"]["state"] == "unchanged", summary
+    assert drill["releases_live"] == live
+    assert report["requests_failed"] == 0, report
+    assert_all_in_rotation(cloud)
+
+
+def test_drill_c_requirements_cannot_be_installed(cloud, drill):
+    """c. A release whose requirements cannot be installed"""
+    live = cloud.releases_live()
+    requirements = (ROOT / "examples/sampleapp/requirements.txt").read_text()
+    bad_commit = cloud.commit("A requirement that does not exist", files={
+        "requirements.txt": requirements + "flaskdeploy-drill-no-such-package==0.0.1\n"})
+
+    deploy, report = cloud.under_load(lambda: cloud.playbook("deploy.yml").run(), rate=100)
+    fill(drill, report, cloud)
+    cloud.commit("Drop the requirement that does not exist", files={"requirements.txt": requirements})
+
+    assert_failed_with(deploy, r'step "build" failed', r"flaskdeploy-drill-no-such-package", r"never went live")
+    assert drill["releases_live"] == live
+    assert report["requests_failed"] == 0, report
+    assert not cloud.releases_of(bad_commit), "the failed build is removed from every host"
+    assert_all_in_rotation(cloud)
+
+
+def test_drill_d_web_host_stopped_mid_deploy(cloud, drill):
+    """d. A web host stopped in the middle of a rolling deploy"""
+    live = cloud.releases_live()
+    cloud.commit("A release interrupted by a host going down", files={"CHANGES.txt": f"drill d {time.time()}\n"})
+
+    def deploy_and_stop_web1():
+        deploy = cloud.playbook("deploy.yml").start()
+        cloud.wait_for(lambda: cloud.backends().get(cloud.address("web1")) == "drained", timeout=400,
+                       what="web1 to be drained")
+        log("web1 is out of rotation: stopping its container")
+        cloud.stop("web1")
+        return deploy.wait()
+
+    deploy, report = cloud.under_load(deploy_and_stop_web1, rate=100)
+    fill_live = {"web2": cloud.live_release("web2")}
+    drill.update(requests_sent=report["requests_sent"], requests_failed=report["requests_failed"],
+                 rate=report["rate"], p99_ms=report["p99_ms"], releases_live={"web1": "(stopped)", **fill_live})
+
+    assert_failed_with(deploy, r"UNREACHABLE")
+    assert deploy.summary["hosts"]["web1"]["state"] == "unreachable", deploy.summary
+    assert fill_live["web2"] == live["web2"], "web2 had not switched yet: it keeps the old release"
+    assert report["requests_failed"] == 0, report
+    assert cloud.backends()[cloud.address("web1")] == "drained", "the load balancer serves the healthy host only"
+
+    # The host comes back; deploying again finishes the rollout.
+    cloud.start("web1")
+    resumed = cloud.playbook("deploy.yml").run()
+    assert resumed.returncode == 0, resumed.tail(150)
+    drill["resumed_to"] = cloud.releases_live()
+    assert len(set(drill["resumed_to"].values())) == 1 and drill["resumed_to"]["web1"] != live["web1"]
+    assert_all_in_rotation(cloud)
+
+
+def test_drill_e_database_restarted_during_deploy(cloud, drill):
+    """e. The database restarted while traffic flows, during a rolling deploy"""
+    cloud.commit("A release deployed while the database restarts", files={"CHANGES.txt": f"drill e {time.time()}\n"})
+
+    def deploy_and_restart_postgresql():
+        deploy = cloud.playbook("deploy.yml").start()
+        cloud.wait_for(lambda: "drained" in cloud.backends().values(), timeout=400, what="a web host to be drained")
+        log("restarting PostgreSQL on db1")
+        cloud.exec("db1", "systemctl", "restart", "postgresql")
+        STATE["db_restarted_at"] = time.monotonic()
+        return deploy.wait()
+
+    deploy, report = cloud.under_load(deploy_and_restart_postgresql, rate=100)
+    fill(drill, report, cloud)
+    # Recovered by itself: a fresh stream right after succeeds throughout.
+    _, after = cloud.under_load(lambda: None, min_requests=500, rate=100, tail=0)
+    drill["requests_failed_after_recovery"] = after["requests_failed"]
+    log(f"drill e: {report['requests_failed']} of {report['requests_sent']} requests failed while PostgreSQL restarted")
+
+    assert deploy.returncode == 0, deploy.tail(150)
+    (new,) = deploy.summary["releases"]
+    assert drill["releases_live"] == {host: new for host in WEB_HOSTS}
+    assert after["requests_failed"] == 0, after
+    assert_all_in_rotation(cloud)
+    STATE["live"] = new
+
+
+def test_release_restarts_workers_without_losing_jobs(cloud, drill):
+    """A release restarts the Celery workers: every job enqueued before and during it completes, once"""
+    live = cloud.releases_live()
+    cloud.commit("A release while jobs run", files={"CHANGES.txt": f"jobs {time.time()}\n"})
+    jobs = []
+
+    def deploy_with_jobs_in_flight():
+        jobs.extend(cloud.enqueue_job(f"before release {n}", seconds=5) for n in range(6))
+        deploy = cloud.playbook("deploy.yml").start()
+        cloud.wait_for(lambda: "drained" in cloud.backends().values(), timeout=400, what="a web host to be drained")
+        # Running on both hosts' workers and queued when web1's restart.
+        jobs.extend(cloud.enqueue_job(f"during release {n}", seconds=5) for n in range(8))
+        return deploy.wait()
+
+    deploy, report = cloud.under_load(deploy_with_jobs_in_flight, rate=100)
+    fill(drill, report, cloud)
+    results = cloud.wait_for(lambda: cloud.jobs_done(jobs), timeout=180, interval=1, what="every job to finish")
+    drill["jobs"] = {"enqueued": len(jobs), "succeeded": sum(r["status"] == "SUCCESS" for r in results.values()),
+                     "releases": sorted({r["result"]["release"] for r in results.values() if r.get("result")})}
+    log(f"jobs: {drill['jobs']}")
+
+    assert deploy.returncode == 0, deploy.tail(150)
+    (new,) = deploy.summary["releases"]
+    assert drill["releases_live"] == {host: new for host in WEB_HOSTS} and new != live["web1"]
+    assert drill["jobs"]["succeeded"] == len(jobs), results
+    runs = cloud.sql("SELECT count(*), count(DISTINCT task_id) FROM job_run WHERE task_id IN ("
+                     + ", ".join(f"'{job}'" for job in jobs) + ")")
+    assert runs == [[str(len(jobs)), str(len(jobs))]], "each job ran exactly once"
+    assert report["requests_failed"] == 0, report
+    STATE["live"] = new
+
+
+def test_status_shows_release_health_and_rotation(cloud, drill):
+    """status.yml: the release, health and rotation of each web host"""
+    status = cloud.playbook("status.yml").run()
+    drill["releases_live"] = cloud.releases_live()
+    assert status.returncode == 0, status.tail()
+    for host in WEB_HOSTS:
+        assert re.search(rf"{host} live {STATE['live']} healthy in rotation", status.output), status.tail()
+    assert re.search(r"lb1 maintenance page off", status.output), status.tail()
+
+
+def test_run_executes_in_the_live_release(cloud, drill):
+    """run.yml: a one-off command in the live release with the app's environment"""
+    # As a shell passes -e cmd='flask db current'.
+    result = cloud.playbook("run.yml", "-e", "cmd=flask db current").run()
+    drill["releases_live"] = cloud.releases_live()
+    assert result.returncode == 0, result.tail()
+    assert f"{STATE['head']} (head)" in result.output
+    wrapper = cloud.exec("web2", "sampleapp-run", "sh", "-c", "pwd; id -un; test -n \"$DATABASE_URL\" && echo env-ok")
+    assert wrapper.splitlines() == [f"/srv/sampleapp/releases/{STATE['live']}", "sampleapp", "env-ok"]
+    failing = cloud.playbook("run.yml", "-e", "cmd=exit 3").run()
+    assert_failed_with(failing, r"exit 3 exited 3 on web1")
+
+
+def test_logs_fetches_and_follows(cloud, drill):
+    """logs.yml: the app's journal from every web host, shown, followed and fetched"""
+    shown = cloud.playbook("logs.yml", "-e", "lines=20").run()
+    drill["releases_live"] = cloud.releases_live()
+    assert shown.returncode == 0, shown.tail()
+    for host in WEB_HOSTS:
+        assert re.search(rf"{host} \| .*gunicorn", shown.output), shown.tail()
+    marker = f"drill-logs-{int(time.time())}"
+
+    def request_during_follow():
+        follow = cloud.playbook("logs.yml", "-e", "follow=8", "-e", "lines=0", "--limit", "web1").start()
+        time.sleep(4)
+        cloud.exec("web1", "python3", "-c", f"import urllib.request; urllib.request.urlopen('http://127.0.0.1/healthz?{marker}')")
+        return follow.wait()
+
+    followed = request_during_follow()
+    assert followed.returncode == 0, followed.tail()
+    assert marker in followed.output, "a request made while following shows up"
+    target = ROOT / ".cache" / "drills" / "logs"
+    fetched = cloud.playbook("logs.yml", "-e", f"fetch_to={target}").run()
+    assert fetched.returncode == 0, fetched.tail()
+    for host in WEB_HOSTS:
+        assert "gunicorn" in (target / f"{host}.log").read_text()
+
+
+def test_config_sets_and_unsets_with_rolling_restarts(cloud, drill):
+    """config.yml: set and unset a variable, restarting one host at a time"""
+    def gunicorn_environ(host):
+        pid = cloud.exec(host, "systemctl", "show", "--value", "--property=MainPID", "sampleapp-gunicorn")
+        return cloud.exec(host, "cat", f"/proc/{pid}/environ").split("\0")
+
+    secret = "drill-value-must-not-leak"
+    setting, report = cloud.under_load(
+        lambda: cloud.playbook("config.yml", "-e", f"set=DRILL_FLAG={secret}").run(), rate=100)
+    fill(drill, report, cloud)
+    assert setting.returncode == 0, setting.tail()
+    assert secret not in setting.output, "config values never show in the output"
+    assert report["requests_failed"] == 0, report
+    for host in WEB_HOSTS:
+        assert f"DRILL_FLAG={secret}" in gunicorn_environ(host), f"{host} runs with the new variable"
+    assert "Set with config.yml on web1: DRILL_FLAG" in setting.output
+
+    again = cloud.playbook("config.yml", "-e", f"set=DRILL_FLAG={secret}").run()
+    assert again.returncode == 0 and re.search(r"web1\s+unchanged", again.output), again.tail()
+
+    unsetting = cloud.playbook("config.yml", "-e", "unset=DRILL_FLAG").run()
+    assert unsetting.returncode == 0, unsetting.tail()
+    for host in WEB_HOSTS:
+        assert not any(item.startswith("DRILL_FLAG=") for item in gunicorn_environ(host))
+    assert_all_in_rotation(cloud)
+
+
+def test_maintenance_switches_the_front_door(cloud, drill):
+    """maintenance.yml: every page 503 with the maintenance page, health checks still answer"""
+    import urllib.error
+    import urllib.request
+
+    def get(path):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:8280{path}", timeout=5) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    on = cloud.playbook("maintenance.yml", "-e", "state=on").run()
+    drill["releases_live"] = cloud.releases_live()
+    assert on.returncode == 0, on.tail()
+    status, body = get("/")
+    assert status == 503 and "Down for maintenance" in body
+    assert get("/healthz")[0] == 200
+    # A converge of the front door during maintenance leaves it on.
+    converge = cloud.playbook("lb.yml").run()
+    assert converge.returncode == 0, converge.tail()
+    assert get("/")[0] == 503, "lb.yml must not end the maintenance"
+    off = cloud.playbook("maintenance.yml", "-e", "state=off").run()
+    assert off.returncode == 0, off.tail()
+    assert get("/")[0] == 200
+    bad = cloud.playbook("maintenance.yml", "-e", "state=maybe").run()
+    assert_failed_with(bad, r"-e state=on or -e state=off")
+
+
+@pytest.fixture(autouse=True)
+def _log_test(request):
+    log(f"--- {request.node.name}")
+    yield

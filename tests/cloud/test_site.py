@@ -1,0 +1,58 @@
+"""The local cloud and the whole site on it: hosts that behave like fresh
+droplets over SSH, site.yml end to end (tests/cloud/site_checks.yml), and a
+second site.yml that changes nothing."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+
+from conftest import CLOUD, INVENTORY, PREFIX, ROOT, run
+
+
+def test_every_host_answers_over_ssh(cloud, drill):
+    """The cloud's hosts answer Ansible over SSH, grouped by role"""
+    result = run("ansible", "all", "-i", str(INVENTORY), "-m", "ansible.builtin.ping")
+    assert result.stdout.count("SUCCESS") == 4, result.stdout
+    graph = json.loads(run("ansible-inventory", "-i", str(INVENTORY), "--list").stdout)
+    assert graph["lb"]["hosts"] == ["lb1"]
+    assert sorted(graph["web"]["hosts"]) == ["web1", "web2"]
+    assert graph["db"]["hosts"] == ["db1"]
+    assert sorted(graph["local"]["children"]) == ["db", "lb", "web"]
+    assert cloud.exec("web1", "systemctl", "is-system-running", "--wait", check=False) == "running"
+
+
+def test_ports_are_published_on_loopback_only(cloud, drill):
+    """Each host publishes SSH (and the load balancer HTTP/HTTPS) on 127.0.0.1 only"""
+    for name in ("lb1", "web1", "web2", "db1"):
+        ports = json.loads(subprocess.run(
+            ["docker", "inspect", "-f", "{{json .NetworkSettings.Ports}}", f"{PREFIX}{name}"],
+            capture_output=True, text=True, check=True).stdout)
+        bindings = [b for spec in ports.values() if spec for b in spec]
+        assert bindings, name
+        assert {b["HostIp"] for b in bindings} == {"127.0.0.1"}, (name, bindings)
+    with socket.create_connection(("127.0.0.1", CLOUD["local_cloud_ssh_port_base"] + 1), timeout=5) as sock:
+        assert sock.recv(64).startswith(b"SSH-2.0-OpenSSH")
+    assert (INVENTORY / ".ssh" / "id_ed25519").exists()
+    ignored = subprocess.run(["git", "check-ignore", "-q", "inventories/local/.ssh/id_ed25519"], cwd=ROOT)
+    assert ignored.returncode == 0, "the generated key must be git-ignored"
+
+
+def test_the_whole_site_works_end_to_end(cloud, drill):
+    """site.yml: the app through the load balancer from both web hosts, data, mail, jobs, ports"""
+    checks = cloud.playbook("tests/cloud/site_checks.yml").run()
+    assert checks.returncode == 0, checks.tail(120)
+    assert all(counts["failures"] == 0 and counts["unreachable"] == 0 for counts in checks.recap.values()), checks.recap
+    drill["releases_live"] = cloud.releases_live()
+
+
+def test_a_second_converge_changes_nothing(cloud, drill):
+    """site.yml again on the converged site: changed=0 on every host"""
+    again = cloud.playbook("site.yml").run()
+    assert again.returncode == 0, again.tail(120)
+    changed = {host: counts["changed"] for host, counts in again.recap.items()}
+    drill["changed"] = changed
+    drill["releases_live"] = cloud.releases_live()
+    assert set(changed) >= {"lb1", "web1", "web2", "db1"}, again.tail(40)
+    assert set(changed.values()) == {0}, f"not idempotent: {changed}\n{again.tail(200)}"
