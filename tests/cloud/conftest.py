@@ -12,7 +12,8 @@ repository `sampleapp-cloud`; the corpus apps join it on the same hosts
 
 Each test records one entry (`drill` fixture); at the end the entries are
 printed as a table and written to reports/cloud.json. CLOUD_KEEP=1 leaves the
-cloud running afterwards (a later run starts from scratch anyway).
+cloud running afterwards (a later run starts from scratch anyway), and
+CLOUD_REUSE=1 runs the tests on the cloud such a run left.
 """
 
 from __future__ import annotations
@@ -343,6 +344,11 @@ def converge(what: str) -> Playbook:
 
 @pytest.fixture(scope="session")
 def cloud():
+    if os.environ.get("CLOUD_REUSE"):
+        # While developing: the cloud a CLOUD_KEEP=1 run left, as it is.
+        log(f"reusing the cloud of {INVENTORY}")
+        yield Cloud()
+        return
     INVENTORY.mkdir(parents=True, exist_ok=True)
     link = INVENTORY / "group_vars"
     if not link.is_symlink():
