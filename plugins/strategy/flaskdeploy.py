@@ -13,7 +13,8 @@ description:
     keeps one Python interpreter for the whole run instead of starting one per task, which
     cuts the time of every task and the controller's CPU. Without Mitogen it is C(linear).
   - Connections named by their full name (C(community.docker.docker), as molecule writes
-    them, C(ansible.builtin.ssh)) go over Mitogen as their short names do.
+    them, C(ansible.builtin.ssh)) go over Mitogen as their short names do. Plays whose
+    connection is C(local) (molecule's create and destroy) run as plain C(linear).
   - C(FLASKDEPLOY_MITOGEN=0) in the environment turns Mitogen off for a run.
 """
 
@@ -43,4 +44,12 @@ if os.environ.get("FLASKDEPLOY_MITOGEN", "1") != "0":
         _mitogen.REDIRECTED_CONNECTION_PLUGINS = tuple(_mitogen.REDIRECTED_CONNECTION_PLUGINS) + tuple(_SHORT_NAMES)
 
         class StrategyModule(_mitogen.StrategyMixin, _linear):  # noqa: F811
-            """linear, over Mitogen."""
+            """linear, over Mitogen; plays on the controller itself (connection:
+            local: molecule's create and destroy, which wait on async jobs)
+            run as plain linear."""
+
+            def run(self, iterator, play_context):
+                # The play's own connection keyword: play_context has not applied it yet.
+                if getattr(iterator._play, "connection", None) in ("local", "ansible.builtin.local", "ansible.legacy.local"):
+                    return _linear.run(self, iterator, play_context)
+                return super().run(iterator, play_context)

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import http.client
 import http.cookies
+import itertools
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -41,6 +43,7 @@ from fixtures import GitServer, SmtpSink  # noqa: E402
 
 INVENTORY = ROOT / ".cache" / "cloud" / "inventory"
 REPORT = ROOT / "reports" / "cloud.json"
+PLAYBOOK_LOGS = ROOT / "reports" / "logs" / "cloud"
 PREFIX = "flaskdeploy-cloud-"
 REPO = "sampleapp-cloud"
 HTTP_PORT = 8280
@@ -87,6 +90,8 @@ def recap(output: str) -> dict[str, dict[str, int]]:
 class Playbook:
     """A finished or running ansible-playbook with its release summary."""
 
+    numbers = itertools.count(1)
+
     def __init__(self, name: str, *args: str):
         self.name = name
         handle, self.summary_file = tempfile.mkstemp(prefix="cloud-summary-", suffix=".json")
@@ -109,7 +114,11 @@ class Playbook:
     def wait(self, timeout: int = 1500) -> "Playbook":
         self.output, _ = self.process.communicate(timeout=timeout)
         self.returncode = self.process.returncode
-        log(f"{self.argv[3]} exited {self.returncode}")
+        # Every run's whole output, for when a test fails (CI keeps reports/).
+        saved = PLAYBOOK_LOGS / f"{next(Playbook.numbers):03d}-{Path(self.argv[3]).stem}.log"
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        saved.write_text(" ".join(self.argv) + "\n\n" + self.output)
+        log(f"{self.argv[3]} exited {self.returncode} ({saved.relative_to(ROOT)})")
         return self
 
     def run(self, timeout: int = 1500) -> "Playbook":
@@ -354,6 +363,7 @@ def cloud():
     if not link.is_symlink():
         link.symlink_to(os.path.relpath(ROOT / "inventories" / "local" / "group_vars", INVENTORY))
     (INVENTORY / "apps.yml").unlink(missing_ok=True)
+    shutil.rmtree(PLAYBOOK_LOGS, ignore_errors=True)
     extra = json.dumps(CLOUD)
     log("tearing down any earlier cloud")
     run("ansible-playbook", "playbooks/teardown-local.yml", "-e", extra, timeout=300)
