@@ -51,7 +51,7 @@ test-repo: setup image ## Repository tests: role docs, requirements, variables, 
 # the failure drills, in this order (each builds on the one before).
 CLOUD_TESTS ?= tests/cloud/test_site.py tests/cloud/test_drills.py tests/cloud/test_corpus.py tests/cloud/test_failures.py
 cloud: setup image ## The whole site, release drills, app corpus and failure drills on one local cloud; table + reports/cloud.json
-	python -m pytest -q -s -p no:cacheprovider $(CLOUD_TESTS)
+	python -m pytest -q -s -p no:cacheprovider --durations=0 $(CLOUD_TESTS)
 
 drills: setup image ## The release drills alone (on a cloud of their own)
 	python -m pytest -q -s -p no:cacheprovider tests/cloud/test_drills.py

@@ -3,10 +3,11 @@
 # with: only the work a release cannot do without, as root on a web host
 # (piped over SSH: ssh HOST sudo -n bash -s -- build|switch ...).
 #
-#   build RELEASE_ID COMMIT  git fetch in the mirror, export the commit, a new
-#                            virtualenv with pip install from the warm
-#                            wheelhouse, the shared links and REVISION (so the
-#                            project's state and rollback know the release)
+#   build RELEASE_ID COMMIT  git fetch in the mirror, export the commit, the
+#                            live release's virtualenv and launch spec (the
+#                            requirements did not change), the shared links
+#                            and REVISION (so the project's state and rollback
+#                            know the release)
 #   switch RELEASE_ID        atomic switch of `current`, restart gunicorn
 #
 # No drain, health check, release task or worker restart: those are what
@@ -23,13 +24,12 @@ build)
   git -C "$base/repo" fetch --quiet origin
   mkdir -p "$dir"
   git -C "$base/repo" -c tar.umask=0022 archive --format=tar "$commit" | tar -x -C "$dir"
-  python3 -m venv "$dir/.venv"
-  links=()
-  for complete in "$base"/shared/cache/wheels/*/.complete; do
-    links+=(--find-links "$(dirname "$complete")")
-  done
-  PIP_CACHE_DIR=$base/shared/cache/pip PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 \
-    "$dir/.venv/bin/pip" install --quiet --no-index "${links[@]}" --requirement "$dir/requirements.txt"
+  # The requirements did not change: the live release's virtualenv and what
+  # its build read from it (the launch spec gunicorn needs), as deploy.yml
+  # reuses them.
+  live=$(readlink -f "$base/current")
+  ln -s "$(readlink "$live/.venv")" "$dir/.venv"
+  cp -a "$live/.flaskdeploy" "$dir/.flaskdeploy"
   for shared in log tmp uploads; do
     rm -rf "${dir:?}/$shared"
     ln -s "$base/shared/$shared" "$dir/$shared"

@@ -1,6 +1,7 @@
 # Copyright: flaskdeploy contributors
 # MIT License
-"""Print what a deploy, rollback or config change did, failed or not."""
+"""Print what a deploy, rollback or config change did, failed or not, and what
+was inferred from the new releases."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ description:
     C(config.yml) do), prints the action, the release, the release each web host runs
     before and after, the host and task that failed or the hosts that could not be
     reached, and the time taken. Other playbooks print nothing more.
+  - When new releases were built (C(site.yml), C(deploy.yml)), also prints what was inferred
+    from each app's repository (key C(flaskdeploy_inferred)): its dependency files, WSGI app,
+    C(FLASK_APP), release command, gunicorn options, static folder, and where each came from.
   - Also writes the summary as JSON to the file named by E(FLASKDEPLOY_SUMMARY_FILE).
 requirements:
   - enabled in C(callbacks_enabled) (the repository's ansible.cfg does it)

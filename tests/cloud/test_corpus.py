@@ -207,8 +207,8 @@ def test_corpus_deploys_under_load(corpus, cloud, drill):
         assert deploy.returncode == 0, f"{name}:\n{deploy.tail(150)}"
         (new,) = deploy.summary["releases"]
         assert result["after"] == {host: new for host in WEB_HOSTS} and new != result["before"]["web1"], (name, result)
-        assert report["requests_failed"] == 0, (name, report)
-        assert report["requests_sent"] >= 200, (name, report)
+        assert report["requests_failed"] == 0, f"{name}: {json.dumps(report)}"
+        assert report["requests_sent"] >= 200, f"{name}: {json.dumps(report)}"
         # The user stays signed in across the release (the same key everywhere).
         if name in SIGNED_IN:
             browser, user = SIGNED_IN[name]

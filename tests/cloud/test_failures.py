@@ -1,13 +1,16 @@
 """Apps that cannot serve: they leave rotation within seconds, and a
-converge that starts one fails, naming the host and what the unit logged.
-Run last: they break an app on purpose (and mend it)."""
+converge that starts one fails, naming the host and what the unit logged;
+an app removed from the site leaves no broken configuration. Run last: they
+break an app on purpose (and mend it), and remove one."""
 
 from __future__ import annotations
 
 import re
 import time
 
-from conftest import WEB_HOSTS, log
+import yaml
+
+from conftest import INVENTORY, WEB_HOSTS, Browser, log
 
 # A gunicorn hook in the app's own gunicorn.conf.py (which the role loads):
 # every worker exits as it boots, so gunicorn gives up and exits too.
@@ -66,3 +69,34 @@ def test_a_converge_of_an_app_that_cannot_boot_fails_with_the_units_log(cloud, d
     assert mended.returncode == 0, mended.tail(120)
     for host in WEB_HOSTS:
         assert cloud.exec(host, "systemctl", "is-active", f"{name}-gunicorn") == "active"
+
+
+def test_an_app_removed_from_the_site_leaves_no_broken_configuration(cloud, drill):
+    """An app dropped from the site: its sites are disabled by the next run, remove-app.yml removes it, its data stays"""
+    name = "taskboard"
+    listed = yaml.safe_load((INVENTORY / "apps.yml").read_text())
+    (INVENTORY / "apps.yml").write_text(yaml.safe_dump([a for a in listed if a["name"] != name], sort_keys=False))
+
+    # A run of the web and lb tiers, even for another app, disables its sites.
+    for tier in ("web.yml", "lb.yml"):
+        converge = cloud.playbook(tier, "-e", "app=sampleapp").run()
+        assert converge.returncode == 0, converge.tail(120)
+        assert f"no longer serves {name}: not in the list of apps" in " ".join(converge.output.split()), converge.tail(80)
+    for host in ("lb1", *WEB_HOSTS):
+        cloud.exec(host, "nginx", "-t", "-q")  # raises unless the configuration is valid
+        assert cloud.exec(host, "sh", "-c", f"test -e /etc/nginx/sites-enabled/{name}.conf && echo enabled || echo gone") == "gone"
+
+    refused = cloud.playbook("remove-app.yml", "-e", f"remove_app={name}").run()
+    assert refused.returncode != 0 and "confirm it by typing its name again" in " ".join(refused.output.split())
+    removed = cloud.playbook("remove-app.yml", "-e", f"remove_app={name}", "-e", f"confirm_remove={name}").run()
+    assert removed.returncode == 0, removed.tail(120)
+    for host in WEB_HOSTS:
+        assert cloud.exec(host, "sh", "-c", f"test -e /srv/{name} && echo left || echo gone") == "gone"
+        units = cloud.exec(host, "systemctl", "list-units", "--all", "--plain", "--no-legend", f"{name}-*", check=False)
+        assert units == "", f"{host} still has {units}"
+        archives = cloud.exec(host, "sh", "-c", f"ls /var/backups/flaskdeploy/{name}-*.tar.gz")
+        assert archives, f"the files {name} wrote are archived on {host}"
+    assert cloud.sql("SELECT count(*) FROM alembic_version", database=name) == [["1"]], "its database stays"
+    # The other apps still serve.
+    assert Browser("bookshelf.test").get("/").status == 200
+    drill["releases_live"] = cloud.releases_live()
