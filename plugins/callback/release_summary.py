@@ -16,7 +16,7 @@ description:
     before and after, the host and task that failed or the hosts that could not be
     reached, and the time taken. Other playbooks print nothing more.
   - When new releases were built (C(site.yml), C(deploy.yml)), also prints what was inferred
-    from each app's repository (key C(flaskdeploy_inferred)): its dependency files, WSGI app,
+    from each app's repository (key C(flaskdeploy_inferred)) - its dependency files, WSGI app,
     C(FLASK_APP), release command, gunicorn options, static folder, and where each came from.
   - Also writes the summary as JSON to the file named by E(FLASKDEPLOY_SUMMARY_FILE).
 requirements:

@@ -9,7 +9,7 @@ name: flaskdeploy
 short_description: The linear strategy, over Mitogen when it is installed
 description:
   - Runs tasks exactly as Ansible's C(linear) strategy does. When Mitogen for Ansible is
-    installed on the controller (the repository's C(.venv) pins it: C(make setup)), each host
+    installed on the controller (the repository's C(.venv) pins it, see C(make setup)), each host
     keeps one Python interpreter for the whole run instead of starting one per task, which
     cuts the time of every task and the controller's CPU. Without Mitogen it is C(linear).
   - Connections named by their full name (C(community.docker.docker), as molecule writes
