@@ -11,7 +11,7 @@ export PY_COLORS ?= 1
 ROLES := $(sort $(notdir $(patsubst %/molecule/default/molecule.yml,%,$(wildcard roles/*/molecule/default/molecule.yml))))
 SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
-.PHONY: help setup engine image lint test test-app test-repo cloud drills corpus bench molecule local-cloud local-cloud-destroy demo demo-destroy
+.PHONY: help setup engine image lint test test-app test-repo cloud cloud-corpus drills bench molecule local-cloud local-cloud-destroy demo demo-destroy
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -47,17 +47,17 @@ test-app: $(APP_VENV)/.stamp ## The sample app's own tests, against a real Postg
 test-repo: setup image ## Repository tests: role docs, requirements, variables, inspection, EC2 and DigitalOcean
 	python -m pytest -q tests --ignore=tests/cloud
 
-# One local cloud for the whole site, the release drills, the app corpus and
-# the failure drills, in this order (each builds on the one before).
-CLOUD_TESTS ?= tests/cloud/test_site.py tests/cloud/test_drills.py tests/cloud/test_corpus.py tests/cloud/test_failures.py
-cloud: setup image ## The whole site, release drills, app corpus and failure drills on one local cloud; table + reports/cloud.json
-	python -m pytest -q -s -p no:cacheprovider --durations=0 $(CLOUD_TESTS)
+# Two local clouds, run at once by `make test`: the whole site and the release
+# drills on one (make cloud), the app corpus and the failure drills, which
+# break and remove corpus apps, on the other (make cloud-corpus).
+cloud: setup image ## The whole site and the release drills on a local cloud; table + reports/cloud.json
+	CLOUD_NAME=cloud python -m pytest -q -s -p no:cacheprovider --durations=0 tests/cloud/test_site.py tests/cloud/test_drills.py
 
-drills: setup image ## The release drills alone (on a cloud of their own)
-	python -m pytest -q -s -p no:cacheprovider tests/cloud/test_drills.py
+cloud-corpus: setup image ## The app corpus, then the failure drills, on a local cloud of its own; table + reports/corpus.json
+	CLOUD_NAME=corpus python -m pytest -q -s -p no:cacheprovider --durations=0 tests/cloud/test_corpus.py tests/cloud/test_failures.py
 
-corpus: setup image ## The app corpus alone (on a cloud of their own)
-	python -m pytest -q -s -p no:cacheprovider tests/cloud/test_corpus.py
+drills: setup image ## The release drills alone (on the `cloud` cloud)
+	CLOUD_NAME=cloud python -m pytest -q -s -p no:cacheprovider tests/cloud/test_drills.py
 
 # The benchmark's 30 minutes count from `make bench`, setup and image included.
 BENCH_START := $(shell date +%s)

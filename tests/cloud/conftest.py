@@ -1,14 +1,18 @@
-"""One local cloud for every test that needs a whole site: the site itself
-(test_site.py), the release drills (test_drills.py), the corpus of
-real-world app shapes (test_corpus.py) and the failure drills
-(test_failures.py), run in that order by `make cloud`.
+"""Local clouds for the tests that need a whole site, one per pytest run,
+named by CLOUD_NAME: `cloud` (make cloud: the site itself, test_site.py, and
+the release drills, test_drills.py) and `corpus` (make cloud-corpus: the
+corpus of real-world app shapes, test_corpus.py, then the failure drills,
+test_failures.py, which break and remove corpus apps). Both run at once in
+`make test`: each waits on hosts most of the time.
 
-A cloud of its own (prefix, network, fixed private addresses, ports and
-inventory directory), so a demo and the other tests are left alone: lb1,
-web1, web2 and db1, the sample app deployed by site.yml from the git
-repository `sampleapp-cloud`; the corpus apps join it on the same hosts
+Each cloud has its own prefix, network, fixed private addresses, ports and
+inventory directory, so a demo, the other cloud and the other tests are left
+alone: lb1, web1, web2 and db1, the sample app deployed by site.yml from the
+git repository `sampleapp-<name>`; apps a test module registers
+(BEFORE_FIRST_CONVERGE) join it on the same hosts in its first converge
 (listed in the inventory's apps.yml). Its load balancer answers on
-127.0.0.1:8280; every request goes there and nowhere else.
+127.0.0.1:8280 (`cloud`) or 8281 (`corpus`); every request goes there and
+nowhere else.
 
 Each test records one entry (`drill` fixture); at the end the entries are
 printed as a table and written to reports/cloud.json. CLOUD_KEEP=1 leaves the
@@ -41,28 +45,45 @@ sys.path.insert(0, str(ROOT / "tests"))
 import loadgen  # noqa: E402
 from fixtures import GitServer, SmtpSink  # noqa: E402
 
-INVENTORY = ROOT / ".cache" / "cloud" / "inventory"
-REPORT = ROOT / "reports" / "cloud.json"
-PLAYBOOK_LOGS = ROOT / "reports" / "logs" / "cloud"
-PREFIX = "flaskdeploy-cloud-"
-REPO = "sampleapp-cloud"
-HTTP_PORT = 8280
+CLOUDS = ("cloud", "corpus")
+CLOUD_NAME = os.environ.get("CLOUD_NAME", "cloud")
+if CLOUD_NAME not in CLOUDS:
+    raise SystemExit(f"CLOUD_NAME must be one of {', '.join(CLOUDS)}, not {CLOUD_NAME!r}")
+_INDEX = CLOUDS.index(CLOUD_NAME)
+INVENTORY = ROOT / ".cache" / CLOUD_NAME / "inventory"
+REPORT = ROOT / "reports" / f"{CLOUD_NAME}.json"
+PLAYBOOK_LOGS = ROOT / "reports" / "logs" / CLOUD_NAME
+PREFIX = f"flaskdeploy-{CLOUD_NAME}-"
+REPO = f"sampleapp-{CLOUD_NAME}"
+
+
+def app_repo(name: str) -> str:
+    """The git server's repository of app NAME for this cloud (the git server
+    is shared by every cloud)."""
+    return f"{name}-{CLOUD_NAME}"
+
+
+HTTP_PORT = 8280 + _INDEX
 LB_URL = f"http://127.0.0.1:{HTTP_PORT}/healthz"
 WEB_HOSTS = ("web1", "web2")
 HOSTS = ("lb1", "web1", "web2", "db1")
 CLOUD = {
     "local_cloud_prefix": PREFIX,
-    "local_cloud_network": "flaskdeploy-cloud",
-    "local_cloud_subnet": "10.213.42.0/24",
-    "local_cloud_ssh_port_base": 2400,
+    "local_cloud_network": f"flaskdeploy-{CLOUD_NAME}",
+    "local_cloud_subnet": f"10.213.{42 + _INDEX}.0/24",
+    "local_cloud_ssh_port_base": 2400 + 20 * _INDEX,
     "local_cloud_http_port": HTTP_PORT,
-    "local_cloud_https_port": 8643,
+    "local_cloud_https_port": 8643 + _INDEX,
     "local_cloud_app_repo": REPO,
     "local_cloud_inventory_dir": str(INVENTORY),
 }
 ENTRIES: dict[str, dict] = {}
 # Facts are cached by host name, and the demo's hosts have the same names.
-FACTS = ROOT / ".cache" / "cloud" / "facts"
+FACTS = ROOT / ".cache" / CLOUD_NAME / "facts"
+# What test modules do before the cloud's first converge (at import): e.g.
+# publish apps and list them in the inventory's apps.yml, so that one site.yml
+# deploys them all.
+BEFORE_FIRST_CONVERGE: list = []
 os.environ["ANSIBLE_CACHE_PLUGIN_CONNECTION"] = str(FACTS)
 
 
@@ -372,8 +393,10 @@ def cloud():
             run("rm", "-rf", str(leftover))
     log("provisioning the cloud")
     run("ansible-playbook", "playbooks/provision-local.yml", "-e", extra, timeout=600)
-    log("deploying the site with site.yml")
     the_cloud = Cloud()
+    for prepare in BEFORE_FIRST_CONVERGE:
+        prepare(the_cloud)
+    log("deploying the site with site.yml")
     the_cloud.first_converge = converge("first converge")
     yield the_cloud
     if os.environ.get("CLOUD_KEEP"):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, WEB_HOSTS, log
+from conftest import HTTP_PORT, ROOT, WEB_HOSTS, log
 
 MIGRATIONS = ROOT / "examples" / "sampleapp" / "migrations" / "versions"
 # The stream of the two load tests the issue measures.
@@ -376,7 +376,7 @@ def test_maintenance_switches_the_front_door(cloud, drill):
 
     def get(path):
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:8280{path}", timeout=5) as response:
+            with urllib.request.urlopen(f"http://127.0.0.1:{HTTP_PORT}{path}", timeout=5) as response:
                 return response.status, response.read().decode()
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode()

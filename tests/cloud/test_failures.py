@@ -10,7 +10,7 @@ import time
 
 import yaml
 
-from conftest import INVENTORY, WEB_HOSTS, Browser, log
+from conftest import INVENTORY, WEB_HOSTS, Browser, app_repo, log
 
 # A gunicorn hook in the app's own gunicorn.conf.py (which the role loads):
 # every worker exits as it boots, so gunicorn gives up and exits too.
@@ -55,7 +55,7 @@ def test_a_host_whose_app_cannot_serve_leaves_rotation_within_seconds(cloud, dri
 def test_a_converge_of_an_app_that_cannot_boot_fails_with_the_units_log(cloud, drill):
     """site.yml with an app that cannot boot exits non-zero, naming the host and the unit's last log lines"""
     name = "guestbook"
-    repo = f"corpus-{name}"
+    repo = app_repo(name)
     cloud.commit("A release whose workers cannot boot", files={"gunicorn.conf.py": BROKEN_HOOK}, repo=repo)
     site = cloud.playbook("site.yml", "-e", f"app={name}").run(timeout=2400)
     drill["releases_live"] = cloud.releases_live(name)
