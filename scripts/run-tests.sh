@@ -2,13 +2,14 @@
 # `make test`: every check, going on after a failure so one run shows
 # everything that is wrong; ends with "N passed, N failed".
 #
-# Every step runs in a pool, TEST_JOBS at a time (default 3: each has its own
+# Every step runs in a pool, TEST_JOBS at a time (default 2: each has its own
 # containers and network, and much of their time is spent waiting on apt,
-# pip, systemd and request streams; a cloud alone keeps about one core busy). Each step's output is printed whole when
+# pip, systemd and request streams; a cloud alone keeps about one core busy).
+# The two clouds start first; more at once starves their request streams. Each step's output is printed whole when
 # it ends and kept in reports/logs/.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-jobs=${TEST_JOBS:-3}
+jobs=${TEST_JOBS:-2}
 logs=reports/logs
 mkdir -p "$logs"
 
