@@ -45,7 +45,7 @@ test-app: $(APP_VENV)/.stamp ## The sample app's own tests, against a real Postg
 	cd examples/sampleapp && $(CURDIR)/$(APP_VENV)/bin/python -m pytest -q
 
 test-repo: setup image ## Repository tests: role docs, requirements, variables, inspection, EC2 and DigitalOcean
-	python -m pytest -q tests --ignore=tests/cloud
+	python -m pytest -q --durations=10 tests --ignore=tests/cloud
 
 # Two local clouds, run at once by `make test`: the whole site and the release
 # drills on one (make cloud), the app corpus and the failure drills, which

@@ -8,7 +8,7 @@ what was inferred from the repository, a login that stays valid across 24
 requests served by both web hosts, a CSRF-protected POST (and the same POST
 without its token refused), a static file served by nginx (the app never
 sees it), the background job where the app has one, the error mail in the
-SMTP sink. Then deploy.yml of a second commit of every app, two at a time
+SMTP sink. Then deploy.yml of a second commit of every app, three at a time
 (apps are deployed independently), each under a request stream of its own,
 with no request failed, and the users still signed in.
 """
@@ -197,11 +197,11 @@ def deploy_second_commit(name: str, cloud) -> dict:
 
 
 def test_corpus_deploys_under_load(corpus, cloud, drill):
-    """deploy.yml of a second commit of every corpus app, two at a time, each under a stream of its own"""
+    """deploy.yml of a second commit of every corpus app, three at a time, each under a stream of its own"""
     names = sorted(APPS)
-    # Two at a time: apps deploy independently of each other, and six at once
-    # on two shared cores starve the apps serving the streams.
-    with ThreadPoolExecutor(2) as pool:
+    # Three at a time: apps deploy independently of each other, and six at
+    # once on two shared cores starve the apps serving the streams.
+    with ThreadPoolExecutor(3) as pool:
         results = dict(zip(names, pool.map(lambda name: deploy_second_commit(name, cloud), names)))
     drill["apps"] = {name: {"requests_sent": result["report"]["requests_sent"],
                             "requests_failed": result["report"]["requests_failed"],

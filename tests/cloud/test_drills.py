@@ -19,7 +19,12 @@ from conftest import HTTP_PORT, ROOT, WEB_HOSTS, log
 
 MIGRATIONS = ROOT / "examples" / "sampleapp" / "migrations" / "versions"
 # The stream of the two load tests the issue measures.
-LOAD = {"min_requests": 10_000, "rate": 150}
+# The rolling deploy and the rollback: at least 10,000 requests at 100/s or
+# more (110: the achieved rate is checked). The other drills only need a
+# steady stream to see a failed request; a lighter one leaves the CPU to
+# the deploys (every request costs the load generator, both nginx and the app).
+LOAD = {"min_requests": 10_000, "rate": 110}
+DRILL_RATE = 40
 STATE: dict = {}
 
 
@@ -142,7 +147,7 @@ def test_drill_a_migration_fails(cloud, drill):
         bad, STATE["head"], '    op.create_table("doomed", sa.Column("id", sa.Integer(), primary_key=True))\n'
                             '    raise RuntimeError("drill: this migration fails")'))
 
-    deploy, report = cloud.under_load(lambda: cloud.playbook("deploy.yml").run(), rate=100)
+    deploy, report = cloud.under_load(lambda: cloud.playbook("deploy.yml").run(), rate=DRILL_RATE)
     fill(drill, report, cloud)
     cloud.commit("Drop the failing migration", remove=[f"migrations/versions/{bad}_drill.py"])
 
@@ -169,7 +174,7 @@ def _drill_unhealthy():
 '''})
 
     deploy, report = cloud.under_load(
-        lambda: cloud.playbook("deploy.yml", "-e", "site_health_timeout=10").run(), rate=100)
+        lambda: cloud.playbook("deploy.yml", "-e", "site_health_timeout=10").run(), rate=DRILL_RATE)
     fill(drill, report, cloud)
     cloud.commit("Make the health check healthy again", files={
         "sampleapp/views.py": (ROOT / "examples/sampleapp/sampleapp/views.py").read_text()})
@@ -191,7 +196,7 @@ def test_drill_c_requirements_cannot_be_installed(cloud, drill):
     bad_commit = cloud.commit("A requirement that does not exist", files={
         "requirements.txt": requirements + "flaskdeploy-drill-no-such-package==0.0.1\n"})
 
-    deploy, report = cloud.under_load(lambda: cloud.playbook("deploy.yml").run(), rate=100)
+    deploy, report = cloud.under_load(lambda: cloud.playbook("deploy.yml").run(), rate=DRILL_RATE)
     fill(drill, report, cloud)
     cloud.commit("Drop the requirement that does not exist", files={"requirements.txt": requirements})
 
@@ -215,7 +220,7 @@ def test_drill_d_web_host_stopped_mid_deploy(cloud, drill):
         cloud.stop("web1")
         return deploy.wait()
 
-    deploy, report = cloud.under_load(deploy_and_stop_web1, rate=100)
+    deploy, report = cloud.under_load(deploy_and_stop_web1, rate=DRILL_RATE)
     fill_live = {"web2": cloud.live_release("web2")}
     drill.update(requests_sent=report["requests_sent"], requests_failed=report["requests_failed"],
                  rate=report["rate"], p99_ms=report["p99_ms"], releases_live={"web1": "(stopped)", **fill_live})
@@ -247,7 +252,7 @@ def test_drill_e_database_restarted_during_deploy(cloud, drill):
         STATE["db_restarted_at"] = time.monotonic()
         return deploy.wait()
 
-    deploy, report = cloud.under_load(deploy_and_restart_postgresql, rate=100)
+    deploy, report = cloud.under_load(deploy_and_restart_postgresql, rate=DRILL_RATE)
     fill(drill, report, cloud)
     # Recovered by itself: a fresh stream right after succeeds throughout.
     _, after = cloud.under_load(lambda: None, min_requests=500, rate=100, tail=0)
@@ -276,7 +281,7 @@ def test_release_restarts_workers_without_losing_jobs(cloud, drill):
         jobs.extend(cloud.enqueue_job(f"during release {n}", seconds=5) for n in range(8))
         return deploy.wait()
 
-    deploy, report = cloud.under_load(deploy_with_jobs_in_flight, rate=100)
+    deploy, report = cloud.under_load(deploy_with_jobs_in_flight, rate=DRILL_RATE)
     fill(drill, report, cloud)
     results = cloud.wait_for(lambda: cloud.jobs_done(jobs), timeout=180, interval=1, what="every job to finish")
     drill["jobs"] = {"enqueued": len(jobs), "succeeded": sum(r["status"] == "SUCCESS" for r in results.values()),
@@ -350,7 +355,7 @@ def test_config_sets_and_unsets_with_rolling_restarts(cloud, drill):
 
     secret = "drill-value-must-not-leak"
     setting, report = cloud.under_load(
-        lambda: cloud.playbook("config.yml", "-e", f"set=DRILL_FLAG={secret}").run(), rate=100)
+        lambda: cloud.playbook("config.yml", "-e", f"set=DRILL_FLAG={secret}").run(), rate=DRILL_RATE)
     fill(drill, report, cloud)
     assert setting.returncode == 0, setting.tail()
     assert secret not in setting.output, "config values never show in the output"
