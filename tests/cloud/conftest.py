@@ -15,7 +15,7 @@ git repository `sampleapp-<name>`; apps a test module registers
 nowhere else.
 
 Each test records one entry (`drill` fixture); at the end the entries are
-printed as a table and written to reports/cloud.json. CLOUD_KEEP=1 leaves the
+printed as a table and written to reports/<CLOUD_NAME>.json. CLOUD_KEEP=1 leaves the
 cloud running afterwards (a later run starts from scratch anyway), and
 CLOUD_REUSE=1 runs the tests on the cloud such a run left.
 """
@@ -54,7 +54,6 @@ INVENTORY = ROOT / ".cache" / CLOUD_NAME / "inventory"
 REPORT = ROOT / "reports" / f"{CLOUD_NAME}.json"
 PLAYBOOK_LOGS = ROOT / "reports" / "logs" / CLOUD_NAME
 PREFIX = f"flaskdeploy-{CLOUD_NAME}-"
-REPO = f"sampleapp-{CLOUD_NAME}"
 
 
 def app_repo(name: str) -> str:
@@ -63,6 +62,7 @@ def app_repo(name: str) -> str:
     return f"{name}-{CLOUD_NAME}"
 
 
+REPO = app_repo("sampleapp")
 HTTP_PORT = 8280 + _INDEX
 LB_URL = f"http://127.0.0.1:{HTTP_PORT}/healthz"
 WEB_HOSTS = ("web1", "web2")

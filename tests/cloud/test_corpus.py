@@ -35,10 +35,6 @@ DEFAULT_SHARED_DIRS = ["log", "tmp", "uploads", "instance"]
 SIGNED_IN: dict = {}
 
 
-def repo(name: str) -> str:
-    return app_repo(name)
-
-
 def domain(name: str) -> str:
     return f"{name}.test"
 
@@ -46,7 +42,7 @@ def domain(name: str) -> str:
 def site_entry(name: str, spec: dict) -> dict:
     """The app's site_apps entry: what a user would write for it."""
     settings = spec["settings"]
-    entry = {"name": name, "repo_url": f"git://gitserver/{repo(name)}.git", "domains": [domain(name)],
+    entry = {"name": name, "repo_url": f"git://gitserver/{app_repo(name)}.git", "domains": [domain(name)],
              "workers": 2, **{key: value for key, value in settings.items() if key in SETTING_KEYS}}
     if "database" in settings:
         entry["db"] = settings["database"]
@@ -59,7 +55,7 @@ def publish_and_list(cloud) -> None:
     """Every corpus app on the git server and in the inventory's apps.yml,
     so that the cloud's first converge (site.yml) deploys them all."""
     for name in APPS:
-        cloud.git.publish(repo(name), SOURCES / name)
+        cloud.git.publish(app_repo(name), SOURCES / name)
     entries = [site_entry(name, spec) for name, spec in sorted(APPS.items())]
     (INVENTORY / "apps.yml").write_text(yaml.safe_dump(entries, sort_keys=False))
     log(f"the first converge deploys the corpus too: {', '.join(APPS)}")
@@ -190,7 +186,7 @@ def deploy_second_commit(name: str, cloud) -> dict:
     """deploy.yml of a second commit of NAME under a request stream to it."""
     before = cloud.releases_live(name)
     cloud.commit(f"A second release of {name}", files={"CHANGES.txt": f"second release {secrets.token_hex(4)}\n"},
-                 repo=repo(name))
+                 repo=app_repo(name))
     deploy, report = cloud.under_load(lambda: cloud.playbook("deploy.yml", "-e", f"app={name}").run(),
                                       rate=10, url=f"http://127.0.0.1:{HTTP_PORT}/", host=domain(name))
     return {"deploy": deploy, "report": report, "before": before, "after": cloud.releases_live(name)}
