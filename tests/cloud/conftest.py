@@ -22,6 +22,7 @@ CLOUD_REUSE=1 runs the tests on the cloud such a run left.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import http.cookies
 import itertools
@@ -32,6 +33,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 from pathlib import Path
@@ -63,6 +65,9 @@ def app_repo(name: str) -> str:
 
 
 REPO = app_repo("sampleapp")
+# The request rate of drills that only need a steady stream to see a failed
+# request: a light one leaves the CPU to the playbooks.
+DRILL_RATE = 40
 HTTP_PORT = 8280 + _INDEX
 LB_URL = f"http://127.0.0.1:{HTTP_PORT}/healthz"
 WEB_HOSTS = ("web1", "web2")
@@ -266,6 +271,24 @@ class Cloud:
         out = self.exec("lb1", "nginx-backend", app, "status")
         return dict(line.split() for line in out.splitlines())
 
+    @contextlib.contextmanager
+    def watch_backends(self, app: str = "sampleapp", interval: float = 0.2, limit: int = 5000):
+        """Samples of backends() taken in the background while the block runs (at most `limit`)."""
+        samples, done = [], threading.Event()
+
+        def sample():
+            while not done.is_set() and len(samples) < limit:
+                samples.append(self.backends(app))
+                done.wait(interval)
+
+        watcher = threading.Thread(target=sample, daemon=True)
+        watcher.start()
+        try:
+            yield samples
+        finally:
+            done.set()
+            watcher.join(timeout=30)
+
     def served_by(self, app: str, request_ids) -> dict[str, int]:
         """How many of these requests each web host's nginx served (its access log)."""
         wanted = set(filter(None, request_ids))
@@ -277,7 +300,8 @@ class Cloud:
 
     @staticmethod
     def address(host: str) -> str:
-        return f"10.213.42.{11 + HOSTS.index(host)}"
+        # The n-th host of the layout gets .(10 + n); web3 comes last (layout "scaled").
+        return f"10.213.{42 + _INDEX}.{11 + (*HOSTS, 'web3').index(host)}"
 
     def stop(self, host: str) -> None:
         run("docker", "stop", "--time", "20", self.container(host), timeout=60)

@@ -29,7 +29,8 @@ def test_a_converge_of_an_app_that_cannot_boot_fails_with_the_units_log(cloud, d
     repo = app_repo(name)
     cloud.commit("A release whose workers cannot boot", files={"gunicorn.conf.py": BROKEN_HOOK}, repo=repo)
     # The health gate gives up after site_health_timeout: 20 s is plenty here.
-    site = cloud.playbook("site.yml", "-e", f"app={name}", "-e", "site_health_timeout=20").run(timeout=2400)
+    site = cloud.playbook("site.yml", "-e", f"app={name}", "-e", "app_version=main",
+                          "-e", "site_health_timeout=20").run(timeout=2400)
     drill["releases_live"] = cloud.releases_live(name)
     assert site.returncode != 0, "site.yml must fail when an app cannot serve"
     assert re.search(rf"{name} on web[12] does not serve", site.output), site.tail(120)
@@ -37,7 +38,7 @@ def test_a_converge_of_an_app_that_cannot_boot_fails_with_the_units_log(cloud, d
     assert re.search(r"Worker failed to boot|Shutting down: Master|SystemExit", site.output), site.tail(120)
 
     cloud.commit("Workers boot again", remove=["gunicorn.conf.py"], repo=repo)
-    mended = cloud.playbook("web.yml", "-e", f"app={name}").run()
+    mended = cloud.playbook("web.yml", "-e", f"app={name}", "-e", "app_version=main").run()
     assert mended.returncode == 0, mended.tail(120)
     for host in WEB_HOSTS:
         assert cloud.exec(host, "systemctl", "is-active", f"{name}-gunicorn") == "active"
