@@ -304,9 +304,9 @@ def test_release_restarts_workers_without_losing_jobs(cloud, drill):
     cloud.commit("A release while jobs run", files={"CHANGES.txt": f"jobs {time.time()}\n"})
     jobs, seen = [], {}
     # What a killed run leaves behind: a lock that only an explicit flag breaks.
-    cloud.exec("db1", "sh", "-c", "mkdir -p /var/lib/flaskdeploy/deploy.lock && printf '%s' "
+    cloud.exec("db1", "sh", "-c", "mkdir -p /var/lib/flaskdeploy/locks/sampleapp && printf '%s' "
                "'{\"for\": \"deploy.yml of a killed run\", \"owner\": \"ops@laptop\", \"started\": \"2026-01-01 00:00:00\", "
-               "\"token\": \"stale\"}' > /var/lib/flaskdeploy/deploy.lock/owner.json")
+               "\"token\": \"stale\"}' > /var/lib/flaskdeploy/locks/sampleapp/owner.json")
     seen["stale"] = cloud.playbook("deploy.yml").run()
 
     def deploy_with_jobs_in_flight():
@@ -326,11 +326,11 @@ def test_release_restarts_workers_without_losing_jobs(cloud, drill):
                      "releases": sorted({r["result"]["release"] for r in results.values() if r.get("result")})}
     log(f"jobs: {drill['jobs']}")
 
-    assert_failed_with(seen["stale"], r"Another run holds the deploy lock", r"deploy.yml of a killed run, started by ops@laptop at 2026-01-01 00:00:00")
+    assert_failed_with(seen["stale"], r"Another run holds the deploy lock of sampleapp", r"deploy.yml of a killed run, started by ops@laptop at 2026-01-01 00:00:00")
     assert_failed_with(seen["second"], r"Another run holds the deploy lock",
                        r"deploy.yml of sampleapp at main, started by \S+@\S+ at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC")
     assert deploy.returncode == 0, deploy.tail(150)
-    assert re.search(r"Broke the deploy lock of .*ops@laptop", deploy.output), deploy.tail(80)
+    assert re.search(r"Broke the deploy lock of sampleapp: .*ops@laptop", deploy.output), deploy.tail(80)
     assert re.search(r"deploy_serial=100% covers every web host: switching 1 at a time", deploy.output), deploy.tail(80)
     assert backends and all("enabled" in sample.values() for sample in backends), "one backend always in rotation"
     (new,) = deploy.summary["releases"]
@@ -340,7 +340,7 @@ def test_release_restarts_workers_without_losing_jobs(cloud, drill):
                      + ", ".join(f"'{job}'" for job in jobs) + ")")
     assert runs == [[str(len(jobs)), str(len(jobs))]], "each job ran exactly once"
     assert report["requests_failed"] == 0, report
-    assert cloud.exec("db1", "sh", "-c", "test -e /var/lib/flaskdeploy/deploy.lock && echo held || echo free") == "free"
+    assert cloud.exec("db1", "ls", "-A", "/var/lib/flaskdeploy/locks") == "", "every lock given back"
     STATE["live"] = new
 
 
