@@ -12,7 +12,7 @@ import time
 
 import yaml
 
-from conftest import INVENTORY, WEB_HOSTS, Browser, app_repo, log
+from conftest import INVENTORY, WEB_HOSTS, Browser, app_repo, log, machine_quiet
 
 # A gunicorn hook in the app's own gunicorn.conf.py (which the role loads):
 # every worker exits as it boots, so gunicorn gives up and exits too.
@@ -77,16 +77,18 @@ def test_an_app_removed_from_the_site_leaves_no_broken_configuration(cloud, dril
 
 def test_a_host_whose_app_cannot_serve_leaves_rotation_within_seconds(cloud, drill):
     """One web host's app breaks (its workers exit at boot): no 5xx after 5 s, p99 under 1 s"""
-    stream = cloud.stream(rate=100)
-    try:
-        time.sleep(3)
-        broken_at = time.monotonic() - stream.started
-        log("breaking the sample app on web1: its workers exit at boot")
-        cloud.exec("web1", "sh", "-c", "cat > /srv/sampleapp/current/gunicorn.conf.py && "
-                   "systemctl restart sampleapp-gunicorn", input=BROKEN_HOOK)
-        time.sleep(40)
-    finally:
-        stream.stop()
+    # The p99 is the product's: measured while the other cloud runs no playbook.
+    with machine_quiet():
+        stream = cloud.stream(rate=100)
+        try:
+            time.sleep(3)
+            broken_at = time.monotonic() - stream.started
+            log("breaking the sample app on web1: its workers exit at boot")
+            cloud.exec("web1", "sh", "-c", "cat > /srv/sampleapp/current/gunicorn.conf.py && "
+                       "systemctl restart sampleapp-gunicorn", input=BROKEN_HOOK)
+            time.sleep(40)
+        finally:
+            stream.stop()
     report = stream.report()
     after = stream.window(since=broken_at + 5)
     drill.update(requests_sent=report["requests_sent"], requests_failed=report["requests_failed"],
