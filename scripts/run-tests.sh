@@ -26,10 +26,10 @@ parallel+=("test-repo")
 for role in $roles; do parallel+=("molecule ROLE=$role"); done
 parallel+=("lint" "test-app")
 
-passed=0 failed=0 results=()
+passed=0 failed=0 results=() failed_steps=()
 record() {  # step, status, seconds
   if [ "$2" -eq 0 ]; then passed=$((passed + 1)); results+=("PASS  $(printf '%5ss' "$3")  make $1")
-  else failed=$((failed + 1)); results+=("FAIL  $(printf '%5ss' "$3")  make $1"); fi
+  else failed=$((failed + 1)); failed_steps+=("$1"); results+=("FAIL  $(printf '%5ss' "$3")  make $1"); fi
 }
 logfile() { echo "$logs/$(echo "$1" | tr ' =' '__').log"; }
 
@@ -61,5 +61,12 @@ while [ "$running" -gt 0 ]; do finish_one; done
 
 printf '\n\033[1m=== Summary\033[0m (logs in %s/)\n' "$logs"
 printf '%s\n' "${results[@]}"
+# CI shows the end of the output: say there which tests failed and why.
+for step in "${failed_steps[@]}"; do
+  printf '\n\033[1m=== Why make %s failed\033[0m\n' "$step"
+  grep -E '^(FAILED|ERROR) |^E  |fatal: \[|FAILED! =>|CRITICAL|Error: ' "$(logfile "$step")" | cut -c1-400 | tail -n 25
+  echo "--- its last lines:"
+  tail -n 8 "$(logfile "$step")" | cut -c1-400
+done
 echo "make test: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
