@@ -48,9 +48,10 @@ options:
     type: path
     required: true
   python:
-    description: The Python the virtualenvs are made with, whose version is returned.
+    description:
+      - The Python the virtualenvs are made with, whose version is returned;
+        omitted, nothing is run (only builds need it).
     type: path
-    default: /usr/bin/python3
 author: flaskdeploy
 """
 
@@ -77,7 +78,7 @@ state:
     live_has_spec: {description: Whether the live release has the launch spec (false for one an earlier role version built)., type: bool}
     venv_links: {description: Release directory name to the virtualenv it links., type: dict}
     venvs: {description: The virtualenv directories., type: list}
-    python_version: {description: "The major.minor version of I(python), '' when it does not run.", type: str}
+    python_version: {description: "The major.minor version of I(python), '' when it is not given or does not run.", type: str}
 """
 
 import os
@@ -109,7 +110,9 @@ def subdirectories(path: str) -> list[str]:
         return []
 
 
-def python_version(python: str) -> str:
+def python_version(python: str | None) -> str:
+    if not python:
+        return ""
     try:
         return subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
                               capture_output=True, text=True, check=True, timeout=60).stdout.strip()
@@ -150,7 +153,7 @@ def main() -> None:
             "spec_file": {"type": "str", "default": ".flaskdeploy/web.json"},
             "venv_link": {"type": "str", "default": ".venv"},
             "venvs_dir": {"type": "path", "required": True},
-            "python": {"type": "path", "default": "/usr/bin/python3"},
+            "python": {"type": "path"},
         },
         supports_check_mode=True,
     )
