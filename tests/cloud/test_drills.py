@@ -80,7 +80,7 @@ def assert_all_in_rotation(cloud) -> None:
 
 
 def test_rolling_deploy_under_load(cloud, drill):
-    """Rolling deploy of a commit with a new migration across web1 and web2"""
+    """Rolling deploy of a commit with a new migration across web1 and web2 (deploy_serial=100%, while jobs run and a second deploy is tried: the workers drill checks those)"""
     before = cloud.releases_live()
     assert len(set(before.values())) == 1, before
     STATE["first"] = before["web1"]
@@ -93,8 +93,30 @@ def test_rolling_deploy_under_load(cloud, drill):
         '    op.execute("INSERT INTO drill_note (text) VALUES (\'migrated once\')")'))
     STATE["head"] = STATE["drill_revision"]
 
-    deploy, report = cloud.under_load(lambda: cloud.playbook("deploy.yml").run(), **LOAD)
+    # One deploy for two drills: this one and the workers drill
+    # (test_release_restarts_workers_without_losing_jobs), which reads
+    # STATE["jobs_drill"]. What a killed run leaves behind first: a lock that
+    # only an explicit flag breaks.
+    jobs, seen = [], {}
+    cloud.exec("db1", "sh", "-c", "mkdir -p /var/lib/flaskdeploy/locks/sampleapp && printf '%s' "
+               "'{\"for\": \"deploy.yml of a killed run\", \"owner\": \"ops@laptop\", \"started\": \"2026-01-01 00:00:00\", "
+               "\"token\": \"stale\"}' > /var/lib/flaskdeploy/locks/sampleapp/owner.json")
+    seen["stale"] = cloud.playbook("deploy.yml").run()
+
+    def deploy_with_jobs_in_flight():
+        jobs.extend(cloud.enqueue_job(f"before release {n}", seconds=5) for n in range(6))
+        deploy = cloud.playbook("deploy.yml", "-e", "deploy_serial=100%", "-e", "site_lock_break=true").start()
+        cloud.wait_for(lambda: "drained" in cloud.backends().values(), timeout=400, what="a web host to be drained")
+        # Running on both hosts' workers and queued when web1's restart.
+        jobs.extend(cloud.enqueue_job(f"during release {n}", seconds=5) for n in range(8))
+        seen["second"] = cloud.playbook("deploy.yml").run()
+        return deploy.wait()
+
+    with cloud.watch_backends() as backends:
+        deploy, report = cloud.under_load(deploy_with_jobs_in_flight, **LOAD)
     fill(drill, report, cloud)
+    STATE["jobs_drill"] = {"jobs": jobs, "seen": seen, "deploy": deploy, "backends": backends, "report": report,
+                           "releases_live": drill["releases_live"]}
 
     assert deploy.returncode == 0, deploy.tail(150)
     summary = deploy.summary
@@ -240,22 +262,20 @@ def test_drill_d_web_host_stopped_mid_deploy(cloud, drill):
     assert report["requests_failed"] == 0, report
     assert cloud.backends()[cloud.address("web1")] == "drained", "the load balancer serves the healthy host only"
 
-    # The host comes back; deploying again finishes the rollout.
+    # The host comes back, still out of rotation; drill e's deploy, the next
+    # one, finishes the rollout (one full deploy fewer for the suite).
     cloud.start("web1")
-    resumed = cloud.playbook("deploy.yml").run()
-    assert resumed.returncode == 0, resumed.tail(150)
-    drill["resumed_to"] = cloud.releases_live()
-    assert len(set(drill["resumed_to"].values())) == 1 and drill["resumed_to"]["web1"] != live["web1"]
-    assert_all_in_rotation(cloud)
+    STATE["interrupted_from"] = live
 
 
 def test_drill_e_database_restarted_during_deploy(cloud, drill):
-    """e. The database restarted while traffic flows, during a rolling deploy"""
-    cloud.commit("A release deployed while the database restarts", files={"CHANGES.txt": f"drill e {time.time()}\n"})
+    """e. The database restarted while traffic flows, during the rolling deploy that finishes the one drill d interrupted"""
+    web2 = cloud.address("web2")
 
     def deploy_and_restart_postgresql():
         deploy = cloud.playbook("deploy.yml").start()
-        cloud.wait_for(lambda: "drained" in cloud.backends().values(), timeout=400, what="a web host to be drained")
+        # web1 is still out of rotation from drill d: wait for web2's turn.
+        cloud.wait_for(lambda: cloud.backends().get(web2) == "drained", timeout=400, what="web2 to be drained")
         log("restarting PostgreSQL on db1")
         cloud.exec("db1", "systemctl", "restart", "postgresql")
         STATE["db_restarted_at"] = time.monotonic()
@@ -271,6 +291,8 @@ def test_drill_e_database_restarted_during_deploy(cloud, drill):
     assert deploy.returncode == 0, deploy.tail(150)
     (new,) = deploy.summary["releases"]
     assert drill["releases_live"] == {host: new for host in WEB_HOSTS}
+    # Drill d's rollout is finished: web1, stopped mid-deploy, runs the new release too.
+    assert new != STATE["interrupted_from"]["web1"], (new, STATE["interrupted_from"])
     assert after["requests_failed"] == 0, after
     assert_all_in_rotation(cloud)
     STATE["live"] = new
@@ -299,28 +321,12 @@ def test_drill_f_workers_crash_loop(cloud, drill):
 
 
 def test_release_restarts_workers_without_losing_jobs(cloud, drill):
-    """A release with deploy_serial=100% while jobs run: never both hosts drained, every job completes once; a second deploy meanwhile is refused by the deploy lock"""
-    live = cloud.releases_live()
-    cloud.commit("A release while jobs run", files={"CHANGES.txt": f"jobs {time.time()}\n"})
-    jobs, seen = [], {}
-    # What a killed run leaves behind: a lock that only an explicit flag breaks.
-    cloud.exec("db1", "sh", "-c", "mkdir -p /var/lib/flaskdeploy/locks/sampleapp && printf '%s' "
-               "'{\"for\": \"deploy.yml of a killed run\", \"owner\": \"ops@laptop\", \"started\": \"2026-01-01 00:00:00\", "
-               "\"token\": \"stale\"}' > /var/lib/flaskdeploy/locks/sampleapp/owner.json")
-    seen["stale"] = cloud.playbook("deploy.yml").run()
-
-    def deploy_with_jobs_in_flight():
-        jobs.extend(cloud.enqueue_job(f"before release {n}", seconds=5) for n in range(6))
-        deploy = cloud.playbook("deploy.yml", "-e", "deploy_serial=100%", "-e", "site_lock_break=true").start()
-        cloud.wait_for(lambda: "drained" in cloud.backends().values(), timeout=400, what="a web host to be drained")
-        # Running on both hosts' workers and queued when web1's restart.
-        jobs.extend(cloud.enqueue_job(f"during release {n}", seconds=5) for n in range(8))
-        seen["second"] = cloud.playbook("deploy.yml").run()
-        return deploy.wait()
-
-    with cloud.watch_backends() as backends:
-        deploy, report = cloud.under_load(deploy_with_jobs_in_flight, rate=DRILL_RATE)
-    fill(drill, report, cloud)
+    """A release with deploy_serial=100% while jobs run: never both hosts drained, every job completes once; a second deploy meanwhile is refused by the deploy lock (the rolling deploy's run)"""
+    assert "jobs_drill" in STATE, "the rolling deploy drill ran this drill's deploy"
+    ran = STATE["jobs_drill"]
+    jobs, seen, deploy, backends, report = ran["jobs"], ran["seen"], ran["deploy"], ran["backends"], ran["report"]
+    drill.update(requests_sent=report["requests_sent"], requests_failed=report["requests_failed"], rate=report["rate"],
+                 p99_ms=report["p99_ms"], releases_live=ran["releases_live"])
     results = cloud.wait_for(lambda: cloud.jobs_done(jobs), timeout=180, interval=1, what="every job to finish")
     drill["jobs"] = {"enqueued": len(jobs), "succeeded": sum(r["status"] == "SUCCESS" for r in results.values()),
                      "releases": sorted({r["result"]["release"] for r in results.values() if r.get("result")})}
@@ -334,14 +340,13 @@ def test_release_restarts_workers_without_losing_jobs(cloud, drill):
     assert re.search(r"deploy_serial=100% covers every web host: switching 1 at a time", deploy.output), deploy.tail(80)
     assert backends and all("enabled" in sample.values() for sample in backends), "one backend always in rotation"
     (new,) = deploy.summary["releases"]
-    assert drill["releases_live"] == {host: new for host in WEB_HOSTS} and new != live["web1"]
+    assert ran["releases_live"] == {host: new for host in WEB_HOSTS} and new != STATE["first"]
     assert drill["jobs"]["succeeded"] == len(jobs), results
     runs = cloud.sql("SELECT count(*), count(DISTINCT task_id) FROM job_run WHERE task_id IN ("
                      + ", ".join(f"'{job}'" for job in jobs) + ")")
     assert runs == [[str(len(jobs)), str(len(jobs))]], "each job ran exactly once"
     assert report["requests_failed"] == 0, report
     assert cloud.exec("db1", "ls", "-A", "/var/lib/flaskdeploy/locks") == "", "every lock given back"
-    STATE["live"] = new
 
 
 def test_status_shows_release_health_and_rotation(cloud, drill):
