@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -80,7 +82,7 @@ def assert_all_in_rotation(cloud) -> None:
 
 
 def test_rolling_deploy_under_load(cloud, drill):
-    """Rolling deploy of a commit with a new migration across web1 and web2 (deploy_serial=100%, while jobs run and a second deploy is tried: the workers drill checks those)"""
+    """Rolling deploy of a commit with a new migration across web1 and web2 (deploy_serial=100%, while jobs run and a second deploy is tried: the workers drill checks those), after a run killed half way: the commit gets one release id"""
     before = cloud.releases_live()
     assert len(set(before.values())) == 1, before
     STATE["first"] = before["web1"]
@@ -93,14 +95,25 @@ def test_rolling_deploy_under_load(cloud, drill):
         '    op.execute("INSERT INTO drill_note (text) VALUES (\'migrated once\')")'))
     STATE["head"] = STATE["drill_revision"]
 
-    # One deploy for two drills: this one and the workers drill
-    # (test_release_restarts_workers_without_losing_jobs), which reads
-    # STATE["jobs_drill"]. What a killed run leaves behind first: a lock that
-    # only an explicit flag breaks.
+    # One deploy for three drills: this one, the workers drill
+    # (test_release_restarts_workers_without_losing_jobs, which reads
+    # STATE["jobs_drill"]) and a killed run's repair. First the killed run: a
+    # deploy on web1 alone, killed once web1 built the release (a hook holds
+    # the release task back meanwhile), leaves its lock, which only an
+    # explicit flag breaks, and the release on web1 only.
     jobs, seen = [], {}
-    cloud.exec("db1", "sh", "-c", "mkdir -p /var/lib/flaskdeploy/locks/sampleapp && printf '%s' "
-               "'{\"for\": \"deploy.yml of a killed run\", \"owner\": \"ops@laptop\", \"started\": \"2026-01-01 00:00:00\", "
-               "\"token\": \"stale\"}' > /var/lib/flaskdeploy/locks/sampleapp/owner.json")
+    hooks = Path(tempfile.mkdtemp(prefix="drill-hooks-"))
+    (hooks / "before_release_task.yml").write_text(
+        "- name: Hold the release task back until the run is killed\n"
+        "  ansible.builtin.wait_for:\n    timeout: 300\n")
+    killed = cloud.playbook("deploy.yml", "--limit", "web1", "-e", f"app_hooks_dir={hooks}").start()
+    cloud.wait_for(lambda: cloud.exec("web1", "sh", "-c", "cat /srv/sampleapp/next/REVISION 2>/dev/null || true"),
+                   timeout=400, what="web1 to build the release")
+    log("web1 built the release: killing the deploy")
+    subprocess.run(["pkill", "-KILL", "-P", str(killed.process.pid)], check=False)
+    killed.process.kill()
+    killed.wait()
+    STATE["killed_release"] = cloud.exec("web1", "cat", "/srv/sampleapp/next/REVISION").strip()
     seen["stale"] = cloud.playbook("deploy.yml").run()
 
     def deploy_with_jobs_in_flight():
@@ -131,6 +144,10 @@ def test_rolling_deploy_under_load(cloud, drill):
     assert set(report["releases"]) == {STATE["first"], new}, "the stream should see both releases"
     assert_all_in_rotation(cloud)
     assert "RELEASE SUMMARY" in deploy.output
+    # The killed run repaired: the commit has one release id on every host,
+    # the one web1 built.
+    assert new == STATE["killed_release"], (new, STATE["killed_release"])
+    assert {host: [new] for host in WEB_HOSTS} == cloud.releases_of(new.split("-")[1]), cloud.releases_of(new.split("-")[1])
 
 
 def test_migrations_ran_once_per_release(cloud, drill):
@@ -332,11 +349,12 @@ def test_release_restarts_workers_without_losing_jobs(cloud, drill):
                      "releases": sorted({r["result"]["release"] for r in results.values() if r.get("result")})}
     log(f"jobs: {drill['jobs']}")
 
-    assert_failed_with(seen["stale"], r"Another run holds the deploy lock of sampleapp", r"deploy.yml of a killed run, started by ops@laptop at 2026-01-01 00:00:00")
+    assert_failed_with(seen["stale"], r"Another run holds the deploy lock of sampleapp",
+                       r"deploy.yml of sampleapp at main, started by \S+@\S+ at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC")
     assert_failed_with(seen["second"], r"Another run holds the deploy lock",
                        r"deploy.yml of sampleapp at main, started by \S+@\S+ at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC")
     assert deploy.returncode == 0, deploy.tail(150)
-    assert re.search(r"Broke the deploy lock of sampleapp: .*ops@laptop", deploy.output), deploy.tail(80)
+    assert re.search(r"Broke the deploy lock of sampleapp: deploy.yml of sampleapp at main, started by", deploy.output), deploy.tail(80)
     assert re.search(r"deploy_serial=100% covers every web host: switching 1 at a time", deploy.output), deploy.tail(80)
     assert backends and all("enabled" in sample.values() for sample in backends), "one backend always in rotation"
     (new,) = deploy.summary["releases"]
@@ -550,6 +568,28 @@ def test_scaling_the_web_tier_from_two_to_three(cloud, drill):
     assert 0 <= healthy < joined, f"web3 passed its health gate (line {healthy}) before it joined the load balancer (line {joined})"
     assert cloud.backends().get(web3) == "enabled", cloud.backends()
     assert report["requests_failed"] == 0, report
+
+
+def test_a_batch_of_two_on_three_web_hosts(cloud, drill):
+    """deploy_serial=2 on web1-3: one batch of two drained in one action, never all three; the third after"""
+    cloud.commit("A release for three web hosts", files={"CHANGES.txt": f"three web hosts {time.time()}\n"})
+    addresses = {cloud.address(host) for host in (*WEB_HOSTS, "web3")}
+
+    with cloud.watch_backends() as backends:
+        deploy, report = cloud.under_load(lambda: cloud.playbook("deploy.yml", "-e", "deploy_serial=2").run(), rate=DRILL_RATE)
+    fill(drill, report, cloud)
+    drill["releases_live"]["web3"] = cloud.live_release("web3")
+    drained = [sorted(address for address, state in sample.items() if state == "drained") for sample in backends]
+    drill["most_drained_at_once"] = max(map(len, drained), default=0)
+
+    assert deploy.returncode == 0, deploy.tail(150)
+    (new,) = deploy.summary["releases"]
+    assert drill["releases_live"] == {host: new for host in (*WEB_HOSTS, "web3")}, drill["releases_live"]
+    assert all(set(sample) == addresses for sample in backends), backends[:3]
+    assert drill["most_drained_at_once"] == 2, "web1 and web2 drained together, in one batch"
+    assert all(len(hosts) < len(addresses) for hosts in drained), "one web host always in rotation"
+    assert report["requests_failed"] == 0, report
+    assert_all_in_rotation(cloud)
 
 
 @pytest.fixture(autouse=True)
