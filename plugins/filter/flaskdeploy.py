@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import re
 import secrets
@@ -185,8 +186,47 @@ def flaskdeploy_secret_keys(names, stored_results, host_results, hosts):
     return {"keys": keys, "store": store, "report": report}
 
 
+# What the example files hold where a secret or a key goes: CHANGE-ME,
+# "ReplaceWithYourOwn...".
+_PLACEHOLDER = re.compile(r"change[-_ ]?me|replace[-_ ]?(me|with)|your[-_ ]?own", re.I)
+_SECRET_FIELDS = ("db_password", "secret_key", "rabbitmq_password")
+# Public key types OpenSSH accepts in authorized_keys, and the size of the
+# key material after the type for the fixed-size ones.
+_KEY_TYPES = {"ssh-ed25519": 36, "ssh-rsa": None, "ecdsa-sha2-nistp256": None, "ecdsa-sha2-nistp384": None,
+              "ecdsa-sha2-nistp521": None, "sk-ssh-ed25519@openssh.com": None,
+              "sk-ecdsa-sha2-nistp256@openssh.com": None}
+
+
+def _is_public_key(line):
+    """Whether LINE is an OpenSSH public key: a known type, then base64 of a blob that names that type."""
+    parts = str(line).split()
+    if len(parts) < 2 or parts[0] not in _KEY_TYPES:
+        return False
+    try:
+        blob = base64.b64decode(parts[1], validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    size = int.from_bytes(blob[:4], "big")
+    if len(blob) < 4 + size + 4 or blob[4:4 + size] != parts[0].encode():
+        return False
+    rest = _KEY_TYPES[parts[0]]
+    return rest is None or len(blob) - 4 - size == rest
+
+
+def flaskdeploy_placeholders(settings, apps=(), ssh_public_keys=()):
+    """The names of the settings that still hold an example's placeholder (CHANGE-ME...), and of the
+    SSH public keys that are not public keys (the example's), for preflight to refuse. Never values."""
+    found = [name for name, value in settings.items() if isinstance(value, str) and _PLACEHOLDER.search(value)]
+    for app in apps:
+        found += [f"site_apps[{app['name']}].{field}" for field in _SECRET_FIELDS
+                  if _PLACEHOLDER.search(str(app.get(field) or ""))]
+    found += [f"admin_ssh_public_keys[{number}]" for number, key in enumerate(ssh_public_keys)
+              if not _is_public_key(key)]
+    return found
+
+
 class FilterModule:
     def filters(self):
         return {"flaskdeploy_apps": flaskdeploy_apps, "flaskdeploy_app": flaskdeploy_app,
                 "flaskdeploy_databases": flaskdeploy_databases, "flaskdeploy_vhosts": flaskdeploy_vhosts,
-                "flaskdeploy_secret_keys": flaskdeploy_secret_keys}
+                "flaskdeploy_secret_keys": flaskdeploy_secret_keys, "flaskdeploy_placeholders": flaskdeploy_placeholders}

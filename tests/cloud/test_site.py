@@ -63,3 +63,25 @@ def test_a_second_converge_changes_nothing(cloud, drill):
     assert drill["releases_live"] == live, "a converge keeps the live release"
     assert not cloud.releases_of(untested), "nothing of the untested commit reached a host"
     assert report["requests_failed"] == 0, report
+
+
+def test_the_app_verifies_the_database_server(cloud, drill):
+    """The app reaches PostgreSQL over TLS and verifies the server against its own CA (sslmode=verify-full); a client without that CA is refused"""
+    env = cloud.exec("web1", "cat", "/srv/sampleapp/shared/.env")
+    assert "PGSSLMODE=verify-full" in env.replace("'", "") and \
+        "PGSSLROOTCERT=/srv/sampleapp/shared/database-ca.crt" in env.replace("'", ""), "the app's environment verifies the server"
+    probe = ("import os, psycopg; c = psycopg.connect(os.environ['DATABASE_URL']); "
+             "print(c.execute('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()').fetchone()[0])")
+
+    def connect(*env):
+        return subprocess.run(["docker", "exec", f"{PREFIX}web1", "sampleapp-run", "env", *env, "python", "-c", probe],
+                              capture_output=True, text=True, timeout=60)
+
+    verified, other_ca, no_ca = (connect(), connect("PGSSLROOTCERT=/etc/ssl/certs/ca-certificates.crt"),
+                                 connect("PGSSLROOTCERT=/nonexistent/ca.crt"))
+    assert (verified.returncode, verified.stdout.strip()) == (0, "True"), verified.stderr[-2000:]
+    assert other_ca.returncode != 0 and "certificate verify failed" in other_ca.stderr, other_ca.stderr[-2000:]
+    assert no_ca.returncode != 0 and 'root certificate file "/nonexistent/ca.crt" does not exist' in no_ca.stderr, no_ca.stderr[-2000:]
+    unverified = cloud.sql("SELECT count(*) FILTER (WHERE NOT ssl), count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) "
+                           "WHERE usename = 'sampleapp'")
+    assert unverified[0][0] == "0" and int(unverified[0][1]) > 0, f"the app's connections without TLS, of all: {unverified}"
