@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CLOUD, DRILL_RATE, HTTP_PORT, ROOT, WEB_HOSTS, log, run
+from conftest import CLOUD, DRILL_RATE, HTTP_PORT, INVENTORY, ROOT, WEB_HOSTS, log, run
 
 MIGRATIONS = ROOT / "examples" / "sampleapp" / "migrations" / "versions"
 # The stream of the two load tests the issue measures.
@@ -545,12 +545,20 @@ def line_in_task(output: str, task: str, line: str) -> int:
 
 
 def test_scaling_the_web_tier_from_two_to_three(cloud, drill):
-    """web3 joins with site.yml: the live release (not main), the fleet's SECRET_KEY and config values; into the load balancer only after its health gate"""
+    """web3 joins with site.yml: the live release (not main), the fleet's SECRET_KEY and config values; into the load balancer only after its health gate (first, with an admin key the controller lacks, base.yml keeps root logins on)"""
     live = cloud.releases_live()
     (release,) = set(live.values())
     # Provisioning publishes the sample app again: main moves, the fleet must not.
     run("ansible-playbook", "playbooks/provision-local.yml", "-e", json.dumps({**CLOUD, "local_cloud_layout": "scaled"}))
     web3 = cloud.address("web3")
+    # First, on the fresh host, an admin key this controller does not hold:
+    # the base role leaves root logins on rather than lock everyone out.
+    stranger = Path(tempfile.mkdtemp(prefix="drill-stranger-")) / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(stranger)], check=True)
+    locked = cloud.playbook("base.yml", "--limit", "web3", "-e", json.dumps(
+        {"admin_ssh_public_keys": [stranger.with_suffix(".pub").read_text().strip()]})).run()
+    assert_failed_with(locked, r"Root logins stay on: deploy@\S+ cannot log in")
+    assert "SUCCESS" in run("ansible", "web3", "-i", str(INVENTORY), "-u", "root", "-m", "ansible.builtin.ping").stdout
 
     site, report = cloud.under_load(lambda: cloud.playbook("site.yml").run(timeout=2400), rate=DRILL_RATE)
     fill(drill, report, cloud)
