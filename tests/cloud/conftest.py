@@ -105,6 +105,21 @@ def run(*argv: str, check: bool = True, timeout: int = 600, env: dict | None = N
     return result
 
 
+def fill(entry: dict, report: dict, cloud) -> None:
+    """A drill's request counts and the releases live after it, for the table."""
+    entry["requests_sent"] = report["requests_sent"]
+    entry["requests_failed"] = report["requests_failed"]
+    entry["rate"] = report["rate"]
+    entry["p99_ms"] = report["p99_ms"]
+    entry["releases_live"] = cloud.releases_live()
+
+
+def assert_failed_with(playbook, *patterns: str) -> None:
+    assert playbook.returncode != 0, "the deploy should have failed:\n" + playbook.tail()
+    for pattern in patterns:
+        assert re.search(pattern, playbook.output), f"no {pattern!r} in the output:\n{playbook.tail(120)}"
+
+
 def recap(output: str) -> dict[str, dict[str, int]]:
     """The PLAY RECAP of an ansible-playbook run: host -> counts."""
     counts = {}
