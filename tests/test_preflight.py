@@ -25,6 +25,13 @@ def inventory(tmp_path):
     return tmp_path
 
 
+@pytest.fixture
+def public_key(tmp_path):
+    """A public key of a key pair made for the test: what an operator puts in admin_ssh_public_keys."""
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "key")], check=True)
+    return (tmp_path / "key.pub").read_text().strip()
+
+
 def preflight(inventory, **extra):
     return ansible("ansible-playbook", "-i", str(inventory / "hosts.yml"), "playbooks/preflight.yml",
                    *(["-e", yaml.safe_dump(extra, default_flow_style=True)] if extra else []), check=False)
@@ -39,18 +46,16 @@ def test_the_examples_placeholders_are_refused_by_name(inventory):
     assert "CHANGE-ME" not in result.stdout.replace("(CHANGE-ME, or not a public key)", ""), "values are never printed"
 
 
-def test_real_values_pass(inventory, tmp_path):
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "key")], check=True)
+def test_real_values_pass(inventory, public_key):
     secrets = {name: f"{name}-s3cr3t-value-0123456789" for name in
                ("vault_site_db_password", "vault_site_secret_key", "vault_site_mail_password")}
-    result = preflight(inventory, admin_ssh_public_keys=[(tmp_path / "key.pub").read_text().strip()], **secrets)
+    result = preflight(inventory, admin_ssh_public_keys=[public_key], **secrets)
     assert "Still the example's placeholder" not in result.stdout, result.stdout[-3000:]
     assert result.returncode == 0, result.stdout[-3000:]
 
 
-def test_an_app_entrys_placeholder_secret_is_refused(inventory, tmp_path):
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "key")], check=True)
-    result = preflight(inventory, admin_ssh_public_keys=[(tmp_path / "key.pub").read_text().strip()],
+def test_an_app_entrys_placeholder_secret_is_refused(inventory, public_key):
+    result = preflight(inventory, admin_ssh_public_keys=[public_key],
                        vault_site_db_password="a-real-password-0123456789", vault_site_secret_key="a-real-key-0123456789",
                        vault_site_mail_password="a-real-mail-password",
                        site_apps=[{"name": "yourapp", "repo_url": "https://github.com/example/yourapp.git",
