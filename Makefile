@@ -82,8 +82,9 @@ test: ## Everything: lint, app tests, repository tests, every molecule scenario
 local-cloud: setup ## Start the local cloud (containers standing in for droplets)
 	ansible-playbook playbooks/provision-local.yml
 
+# The local cloud's data is throwaway: no backup is asked for before teardown.
 local-cloud-destroy: setup ## Remove the local cloud
-	ansible-playbook playbooks/teardown-local.yml
+	ansible-playbook playbooks/teardown-local.yml -e teardown_without_backup=true
 
 DEMO_URL := http://127.0.0.1:8080/
 
@@ -94,4 +95,4 @@ demo: setup ## Local cloud + the whole site deployed on it; prints the app's URL
 	@printf '\n\033[1mThe sample app answers at %s\033[0m (through the load balancer lb1, served by web1 and web2)\n' "$(DEMO_URL)"
 
 demo-destroy: setup ## Remove the demo (the local cloud and its fixtures)
-	ansible-playbook playbooks/teardown-local.yml
+	ansible-playbook playbooks/teardown-local.yml -e teardown_without_backup=true

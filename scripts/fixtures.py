@@ -14,6 +14,8 @@ on 127.0.0.1 only, so the controller can drive it.
     scripts/fixtures.py smtp up [--network NET ...]
     scripts/fixtures.py smtp messages
     scripts/fixtures.py smtp down
+    scripts/fixtures.py s3 up [--network NET] [--bucket NAME ...]
+    scripts/fixtures.py s3 down [--network NET]
 
 Hosts clone `git://gitserver/NAME.git`; the controller pushes to
 `git://127.0.0.1:<port>/NAME.git`. Tests import this module to add commits
@@ -27,6 +29,11 @@ that issued certificates chain to (regenerated at every start).
 
 The SMTP sink (aiosmtpd) accepts every message on `smtp:25` and keeps it;
 `SmtpSink().messages()` returns them as `email.message.Message` objects.
+
+The S3 store (moto behind nginx's TLS, one per network) answers path-style
+requests on `https://s3/<bucket>/...` with any access key; hosts trust the CA
+that `s3 up` prints (`ca_file`); the controller reaches it on 127.0.0.1 with
+`S3(NET).client()` (boto3). It keeps objects in memory: a restart empties it.
 """
 
 import argparse
@@ -349,6 +356,111 @@ class SmtpSink(Service):
                 for path in sorted(listing)]
 
 
+class S3:
+    """moto's S3 in server mode, behind nginx for TLS, one per network."""
+
+    alias = "s3"
+    https_port = 443
+    region = "us-east-1"
+    # moto accepts any key; pgBackRest and boto3 still sign with these.
+    access_key = "flaskdeploy-test"
+    secret_key = "flaskdeploy-test-secret"
+
+    def __init__(self, network=None):
+        self.network = network or os.environ.get("MOLECULE_NETWORK") or "flaskdeploy-molecule"
+        self.container = "flaskdeploy-s3-" + self.network.removeprefix("flaskdeploy-")
+        self.tls_dir = ROOT / ".cache" / "fixtures" / self.container
+
+    def up(self, buckets=()):
+        ensure_engine()
+        with locked(self.container):
+            state = docker("inspect", "-f", "{{.State.Running}}", self.container, check=False)
+            if state.returncode != 0 or state.stdout.strip() != "true":
+                docker("rm", "-f", self.container, check=False)
+                self._make_certificate()
+                ensure_network(self.network)
+                docker("run", "-d", "--name", self.container, "--label", f"{LABEL}=s3",
+                       "--network", self.network, "--network-alias", self.alias,
+                       "-p", f"127.0.0.1::{self.https_port}", *self._python_mounts(),
+                       "-v", f"{self.tls_dir}:/etc/s3:ro", build_image("s3"))
+        client = self.client()
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                existing = {b["Name"] for b in client.list_buckets()["Buckets"]}
+                break
+            except Exception:  # noqa: BLE001 - not answering yet
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{self.container} does not answer:\n"
+                                       + docker("logs", "--tail", "20", self.container, check=False).stderr)
+                time.sleep(0.3)
+        for bucket in set(buckets) - existing:
+            client.create_bucket(Bucket=bucket)
+        return self
+
+    def down(self):
+        with locked(self.container):
+            docker("rm", "-f", self.container, check=False)
+
+    @staticmethod
+    def _python_mounts():
+        """The controller's virtualenv (moto) and the interpreter it was
+        made from, read-only at the same paths; Debian's own /usr is the
+        image's already."""
+        venv = ROOT / ".venv"
+        home = Path(dict(line.split(" = ", 1) for line in (venv / "pyvenv.cfg").read_text().splitlines()
+                         if " = " in line)["home"])
+        prefix = home.parent
+        mounts = ["-v", f"{venv}:{venv}:ro", "-e", f"MOTO_PYTHON={venv}/bin/python3"]
+        if not str(prefix).startswith("/usr"):
+            mounts += ["-v", f"{prefix}:{prefix}:ro"]
+        return mounts
+
+    def _make_certificate(self):
+        """A throwaway CA (its key deleted) and a server certificate for the
+        names clients use: `s3` on the network, 127.0.0.1 for the controller."""
+        if (self.tls_dir / "cert.pem").exists():
+            return
+        self.tls_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp)
+            (work / "server.ext").write_text(
+                "basicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature\n"
+                "extendedKeyUsage = serverAuth\nsubjectAltName = DNS:s3, DNS:localhost, IP:127.0.0.1\n")
+            ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+            run("openssl", "req", "-x509", *ec, "-days", "3650", "-subj", "/CN=flaskdeploy S3 fixture TLS CA",
+                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+                "-keyout", str(work / "ca.key"), "-out", str(self.tls_dir / "ca.pem"))
+            run("openssl", "req", "-new", *ec, "-subj", "/CN=s3", "-keyout", str(self.tls_dir / "key.pem"),
+                "-out", str(work / "server.csr"))
+            run("openssl", "x509", "-req", "-in", str(work / "server.csr"), "-CA", str(self.tls_dir / "ca.pem"),
+                "-CAkey", str(work / "ca.key"), "-CAcreateserial", "-days", "3650",
+                "-extfile", str(work / "server.ext"), "-out", str(self.tls_dir / "cert.pem"))
+        for name in ("ca.pem", "cert.pem", "key.pem"):
+            (self.tls_dir / name).chmod(0o644)
+
+    @property
+    def ca_file(self):
+        return self.tls_dir / "ca.pem"
+
+    @property
+    def port(self):
+        return published_port(self.container, self.https_port)
+
+    def client(self):
+        """boto3's S3 client, from the controller through the published port."""
+        import boto3
+
+        return boto3.client("s3", endpoint_url=f"https://127.0.0.1:{self.port}", region_name=self.region,
+                            aws_access_key_id=self.access_key, aws_secret_access_key=self.secret_key,
+                            verify=str(self.ca_file))
+
+    def info(self):
+        return {"container": self.container, "network": self.network, "endpoint": self.alias,
+                "port": self.port, "region": self.region, "ca_file": str(self.ca_file),
+                "access_key": self.access_key, "secret_key": self.secret_key}
+
+
 def _git(workdir):
     env = dict(os.environ, GIT_AUTHOR_NAME="flaskdeploy tests", GIT_AUTHOR_EMAIL="tests@flaskdeploy.invalid",
                GIT_COMMITTER_NAME="flaskdeploy tests", GIT_COMMITTER_EMAIL="tests@flaskdeploy.invalid")
@@ -390,12 +502,24 @@ def main(argv=None):
     smtp.add_parser("up").add_argument("--network", action="append", default=[])
     smtp.add_parser("messages")
     smtp.add_parser("down").add_argument("--network", action="append", default=[])
+    s3 = sub.add_parser("s3").add_subparsers(dest="action", required=True)
+    s3_up = s3.add_parser("up")
+    s3_up.add_argument("--network", help="Docker network (default: $MOLECULE_NETWORK)")
+    s3_up.add_argument("--bucket", action="append", default=[], help="a bucket to create when missing")
+    s3.add_parser("down").add_argument("--network", help="Docker network (default: $MOLECULE_NETWORK)")
     args = parser.parse_args(argv)
 
     if args.fixture == "pebble":
         return pebble_main(args)
     if args.fixture == "smtp":
         return smtp_main(args)
+    if args.fixture == "s3":
+        store = S3(args.network)
+        if args.action == "up":
+            print(json.dumps(store.up(args.bucket).info(), indent=2))
+        else:
+            store.down()
+        return 0
     server = GitServer()
     if args.action == "up":
         server.up(args.network)

@@ -64,7 +64,9 @@ def provision(moto, public_key_file, check=True, credentials=True, **overrides):
 
 
 def teardown(moto, check=True, credentials=True, **extra):
-    return run_playbook(moto, "playbooks/teardown-ec2.yml", {"ec2_endpoint_url": moto.endpoint, **extra},
+    # moto's instances hold no data: no backup is asked for.
+    return run_playbook(moto, "playbooks/teardown-ec2.yml",
+                        {"ec2_endpoint_url": moto.endpoint, "teardown_without_backup": True, **extra},
                         credentials=credentials, check=check)
 
 

@@ -471,7 +471,9 @@ def cloud():
         link.symlink_to(os.path.relpath(ROOT / "inventories" / "local" / "group_vars", INVENTORY))
     (INVENTORY / "apps.yml").unlink(missing_ok=True)
     shutil.rmtree(PLAYBOOK_LOGS, ignore_errors=True)
-    extra = json.dumps(CLOUD)
+    # A test cloud's data is throwaway: its teardown asks for no backup
+    # (test_data.py proves the refusal without the flag).
+    extra = json.dumps({**CLOUD, "teardown_without_backup": True})
     log("tearing down any earlier cloud")
     run("ansible-playbook", "playbooks/teardown-local.yml", "-e", extra, timeout=300)
     for leftover in (INVENTORY / ".secrets", FACTS):
