@@ -54,7 +54,7 @@ cloud: setup image ## The whole site and the release drills on a local cloud; ta
 	CLOUD_NAME=cloud python -m pytest -q -s -p no:cacheprovider --durations=0 tests/cloud/test_site.py tests/cloud/test_drills.py
 
 cloud-corpus: setup image ## The app corpus, then the failure drills, on a local cloud of its own; table + reports/corpus.json
-	CLOUD_NAME=corpus python -m pytest -q -s -p no:cacheprovider --durations=0 tests/cloud/test_corpus.py tests/cloud/test_front_door.py tests/cloud/test_failures.py
+	CLOUD_NAME=corpus python -m pytest -q -s -p no:cacheprovider --durations=0 tests/cloud/test_corpus.py tests/cloud/test_front_door.py tests/cloud/test_failures.py tests/cloud/test_data.py
 
 drills: setup image ## The release drills alone (on the `cloud` cloud)
 	CLOUD_NAME=cloud python -m pytest -q -s -p no:cacheprovider tests/cloud/test_drills.py
