@@ -35,28 +35,37 @@ class CallbackModule(CallbackBase):
     CALLBACK_NAME = "deploy_lock"
     CALLBACK_NEEDS_ENABLED = True
 
-    def v2_playbook_on_stats(self, stats):
-        token = stats.custom.get("_run", {}).get("flaskdeploy_lock")
-        if not token:
-            return
-        playbook = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "playbooks", "unlock.yml")
+    @staticmethod
+    def replay_argv(playbook, *extra_vars):
+        """ansible-playbook PLAYBOOK (under playbooks/) on db[0] with this run's
+        inventory, extra variables, vault and login options, plus EXTRA_VARS."""
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "playbooks", playbook)
         beside = os.path.join(os.path.dirname(sys.argv[0]), "ansible-playbook")
         command = beside if os.access(beside, os.X_OK) else shutil.which("ansible-playbook") or "ansible-playbook"
-        argv = [command, os.path.normpath(playbook),
-                "--limit", "db[0]", "-e", f"lock_token={token}"]
+        argv = [command, os.path.normpath(path), "--limit", "db[0]"]
         args = context.CLIARGS
         for inventory in args.get("inventory") or ():
             argv += ["-i", inventory]
-        for extra in args.get("extra_vars") or ():
+        for extra in [*(args.get("extra_vars") or ()), *extra_vars]:
             argv += ["-e", extra]
         for vault in args.get("vault_password_files") or ():
             argv += ["--vault-password-file", vault]
         for option, flag in (("private_key_file", "--private-key"), ("remote_user", "--user")):
             if args.get(option):
                 argv += [flag, args[option]]
-        self._display.display("The run stopped: giving the deploy lock back (playbooks/unlock.yml)")
+        return argv
+
+    @staticmethod
+    def replay(argv):
         env = {**os.environ, "FLASKDEPLOY_SUMMARY_FILE": ""}
-        done = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+        return subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+
+    def v2_playbook_on_stats(self, stats):
+        token = stats.custom.get("_run", {}).get("flaskdeploy_lock")
+        if not token:
+            return
+        self._display.display("The run stopped: giving the deploy lock back (playbooks/unlock.yml)")
+        done = self.replay(self.replay_argv("unlock.yml", f"lock_token={token}"))
         if done.returncode == 0:
             self._display.display("The deploy lock is given back.")
         else:

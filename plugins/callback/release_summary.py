@@ -18,16 +18,27 @@ description:
   - When new releases were built (C(site.yml), C(deploy.yml)), also prints what was inferred
     from each app's repository (key C(flaskdeploy_inferred)) - its dependency files, WSGI app,
     C(FLASK_APP), release command, gunicorn options, static folder, and where each came from.
-  - Also writes the summary as JSON to the file named by E(FLASKDEPLOY_SUMMARY_FILE).
+  - Also writes the summary as JSON to the file named by E(FLASKDEPLOY_SUMMARY_FILE), and
+    appends it to the app's release history on the db host (C(playbooks/history.yml), with
+    the run's inventory and options; not for a run that changed nothing), and
+    posts it to the webhook the run recorded (C(webhook) in C(flaskdeploy_release), from
+    C(site_deploy_webhook_url)) as a Slack-compatible C(text) plus the summary under
+    C(flaskdeploy). A webhook that fails is reported, never fails the run.
 requirements:
   - enabled in C(callbacks_enabled) (the repository's ansible.cfg does it)
 """
 
 import json
 import os
+import socket
+import subprocess
 import time
+import urllib.parse
+import urllib.request
 
+from ansible import context
 from ansible.plugins.callback import CallbackBase
+from ansible.plugins.loader import callback_loader
 
 
 class CallbackModule(CallbackBase):
@@ -76,6 +87,52 @@ class CallbackModule(CallbackBase):
         if target:
             with open(target, "w", encoding="utf-8") as handle:
                 json.dump(summary, handle, indent=2)
+        if release.get("webhook"):
+            self.notify(release["webhook"], summary)
+        self.record(summary, release)
+
+    def record(self, summary, release):
+        """Append the run to the app's release history on the db host
+        (playbooks/history.yml), unless it changed nothing."""
+        if summary["ok"] and not any(entry["state"] in ("switched", "restarted") for entry in summary["hosts"].values()):
+            return
+        if os.environ.get("FLASKDEPLOY_HISTORY") == "off" or context.CLIARGS.get("check"):
+            return
+        first = next(iter(summary["failures"].items()), None)
+        entry = {
+            "at": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+            "action": summary["action"], "app": summary["app"], "version": summary["version"],
+            "releases": summary["releases"], "subject": release.get("subject", ""),
+            "ok": summary["ok"], "failed": f"{first[0]}: {first[1]['task']}" if first else "",
+            "by": os.environ.get("FLASKDEPLOY_BY") or self.who(), "seconds": summary["seconds"],
+            "hosts": {host: entry["after"] for host, entry in summary["hosts"].items()},
+        }
+        replay = callback_loader.get("deploy_lock", class_only=True)
+        done = replay.replay(replay.replay_argv("history.yml", json.dumps({"history_entry": entry})))
+        if done.returncode != 0:
+            self._display.warning("Could not add the run to the release history (playbooks/history.yml):\n"
+                                  + done.stdout[-2000:])
+
+    @staticmethod
+    def who():
+        """The git identity of the operator, else $USER@host."""
+        try:
+            name = subprocess.run(["git", "config", "user.name"], capture_output=True, text=True, timeout=5).stdout.strip()
+        except OSError:
+            name = ""
+        return name or f"{os.environ.get('USER', 'someone')}@{socket.gethostname()}"
+
+    def notify(self, url, summary):
+        """POST the summary to a Slack-compatible webhook, in a few seconds at most."""
+        lines = list(self.render(summary))
+        body = json.dumps({"text": "\n".join(lines), "flaskdeploy": summary}).encode()
+        request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"}, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - the operator's URL
+                response.read()
+            self._display.display(f"Posted the summary to the deploy webhook ({urllib.parse.urlsplit(url).netloc}).")
+        except Exception as error:  # noqa: BLE001 - a notification never fails a deploy
+            self._display.warning(f"Could not post the summary to the deploy webhook: {error}")
 
     def summarize(self, stats, release, before, live):
         hosts = {}

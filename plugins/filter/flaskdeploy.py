@@ -225,8 +225,52 @@ def flaskdeploy_placeholders(settings, apps=(), ssh_public_keys=()):
     return found
 
 
+def flaskdeploy_merge_logs(results, host, lines=50):
+    """The lines of several journalctl --output=short-iso-precise runs (a loop's
+    results, each item naming its source), prefixed "HOST SOURCE | ", merged in
+    time order; the newest LINES kept."""
+    merged = []
+    for result in results or []:
+        for line in result.get("stdout_lines", []):
+            if line and not line.startswith("-- "):
+                merged.append((line.split(" ", 1)[0], f"{host} {result.get('item', '?')} | {line}"))
+    merged.sort(key=lambda entry: entry[0])
+    return [text for _, text in merged][-int(lines):] if int(lines) > 0 else []
+
+
+def flaskdeploy_ps(show_output, host):
+    """`systemctl show --property=Id,ActiveState,SubState,ActiveEnterTimestamp,MainPID`
+    of several units, as one line each: "HOST UNIT STATE/SUB since TIME (pid N)"."""
+    lines = []
+    for block in (show_output or "").strip().split("\n\n"):
+        props = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
+        if not props.get("Id"):
+            continue
+        since = f" since {props['ActiveEnterTimestamp']}" if props.get("ActiveEnterTimestamp") else ""
+        pid = f" (pid {props['MainPID']})" if props.get("MainPID", "0") != "0" else ""
+        lines.append(f"{host} {props['Id']} {props.get('ActiveState', '?')}/{props.get('SubState', '?')}{since}{pid}")
+    return lines
+
+
+def flaskdeploy_history_lines(entries):
+    """Release history entries (newest first) as one line each:
+    "WHEN ACTION RELEASE RESULT by WHO in Ns: subject (host release, ...)"."""
+    lines = []
+    for entry in entries or []:
+        releases = ", ".join(entry.get("releases") or []) or "-"
+        result = "done" if entry.get("ok") else "FAILED " + (entry.get("failed") or "")
+        hosts = ", ".join(f"{host} {release or 'none'}" for host, release in (entry.get("hosts") or {}).items())
+        subject = f": {entry['subject']}" if entry.get("subject") else ""
+        lines.append(f"{entry.get('at', '?')} {entry.get('action', '?')} {releases} ({entry.get('version', '')}) "
+                     f"{result.strip()} by {entry.get('by', '?')} in {entry.get('seconds', '?')} s{subject}"
+                     + (f" [{hosts}]" if hosts else ""))
+    return lines
+
+
 class FilterModule:
     def filters(self):
         return {"flaskdeploy_apps": flaskdeploy_apps, "flaskdeploy_app": flaskdeploy_app,
                 "flaskdeploy_databases": flaskdeploy_databases, "flaskdeploy_vhosts": flaskdeploy_vhosts,
-                "flaskdeploy_secret_keys": flaskdeploy_secret_keys, "flaskdeploy_placeholders": flaskdeploy_placeholders}
+                "flaskdeploy_secret_keys": flaskdeploy_secret_keys, "flaskdeploy_placeholders": flaskdeploy_placeholders,
+                "flaskdeploy_merge_logs": flaskdeploy_merge_logs, "flaskdeploy_ps": flaskdeploy_ps,
+                "flaskdeploy_history_lines": flaskdeploy_history_lines}

@@ -133,22 +133,25 @@ class Playbook:
 
     numbers = itertools.count(1)
 
-    def __init__(self, name: str, *args: str):
+    def __init__(self, name: str, *args: str, argv: list[str] | None = None, env: dict | None = None):
+        """ansible-playbook NAME ARGS on the cloud's inventory, or ARGV (a
+        command line that runs playbooks itself: bin/flaskdeploy...)."""
         self.name = name
         handle, self.summary_file = tempfile.mkstemp(prefix="cloud-summary-", suffix=".json")
         os.close(handle)
         os.unlink(self.summary_file)
         path = name if name == "site.yml" or "/" in name else f"playbooks/{name}"
-        self.argv = ["ansible-playbook", "-i", str(INVENTORY), path, *args]
+        self.argv = argv or ["ansible-playbook", "-i", str(INVENTORY), path, *args]
+        self.label = Path(path).stem if argv is None else name
         self.env = {**os.environ, "ANSIBLE_NOCOLOR": "true", "ANSIBLE_FORCE_COLOR": "false",
-                    "FLASKDEPLOY_SUMMARY_FILE": self.summary_file}
+                    "FLASKDEPLOY_SUMMARY_FILE": self.summary_file, **(env or {})}
         self.process = None
         self.returncode = None
         self.output = ""
 
     def start(self) -> "Playbook":
         self.busy = machine_busy()
-        log(f"ansible-playbook {self.argv[3]} {' '.join(self.argv[4:])}")
+        log(" ".join(self.argv[:1] + self.argv[3:]) if self.argv[0] == "ansible-playbook" else " ".join(self.argv))
         self.process = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True)
         return self
@@ -160,10 +163,10 @@ class Playbook:
             self.busy.close()
         self.returncode = self.process.returncode
         # Every run's whole output, for when a test fails (CI keeps reports/).
-        saved = PLAYBOOK_LOGS / f"{next(Playbook.numbers):03d}-{Path(self.argv[3]).stem}.log"
+        saved = PLAYBOOK_LOGS / f"{next(Playbook.numbers):03d}-{self.label}.log"
         saved.parent.mkdir(parents=True, exist_ok=True)
         saved.write_text(" ".join(self.argv) + "\n\n" + self.output)
-        log(f"{self.argv[3]} exited {self.returncode} ({saved.relative_to(ROOT)})")
+        log(f"{self.label} exited {self.returncode} ({saved.relative_to(ROOT)})")
         return self
 
     def run(self, timeout: int = 1500) -> "Playbook":
@@ -349,6 +352,19 @@ class Cloud:
         log(f"committed {sha[:7]} to {repo}: {message}")
         return sha
 
+    def cli(self, verb: str, *args: str, env: dict | None = None) -> Playbook:
+        """bin/flaskdeploy VERB <the cloud's inventory> ARGS, as a Playbook to start or run."""
+        return Playbook("flaskdeploy-" + verb.replace(":", "-"), argv=[
+            sys.executable, str(ROOT / "bin" / "flaskdeploy"), verb, str(INVENTORY), *args], env=env)
+
+    def ci_deploy(self, version: str = "") -> Playbook:
+        """scripts/ci-deploy.sh as the example CI workflows call it, the
+        SSH key and the environment's name in the environment."""
+        key = INVENTORY / ".ssh" / "id_ed25519"
+        env = {"FLASKDEPLOY_ENV": str(INVENTORY), "APP_VERSION": version,
+               "SSH_PRIVATE_KEY": key.read_text() if key.exists() else ""}
+        return Playbook("ci-deploy", argv=[str(ROOT / "scripts" / "ci-deploy.sh")], env=env)
+
     def playbook(self, name: str, *args: str) -> Playbook:
         return Playbook(name, *args)
 
@@ -492,6 +508,32 @@ def cloud():
         return
     log("tearing down the cloud")
     run("ansible-playbook", "playbooks/teardown-local.yml", "-e", extra, timeout=300)
+
+
+@pytest.fixture
+def webhook_sink():
+    """An HTTP server on 127.0.0.1 keeping the JSON bodies POSTed to it
+    (a Slack-compatible deploy webhook): yields (url, bodies)."""
+    import http.server
+
+    bodies: list[dict] = []
+
+    class Sink(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - the http.server API
+            length = int(self.headers.get("Content-Length", 0))
+            bodies.append(json.loads(self.rfile.read(length)))
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hooks/deploys", bodies
+    server.shutdown()
 
 
 @pytest.fixture

@@ -72,7 +72,7 @@ def test_point_in_time_restore_under_load(cloud, drill):
     cloud.wait_for(lambda: int(cloud.sql("SELECT count(*) FROM drill_pitr", DATABASE)[0][0]) > 20,
                    timeout=60, what="the writer's first rows")
 
-    full = cloud.playbook("backup.yml", "-e", "backup_type=full").run()
+    full = cloud.cli("backup", "--type", "full").run()
     assert full.returncode == 0, full.tail()
     time.sleep(3)
     # T and the count at T, read while no write is half done.
@@ -88,15 +88,21 @@ def test_point_in_time_restore_under_load(cloud, drill):
 
     with Poller() as poller:
         time.sleep(1)
+        began = time.monotonic()
         restore = cloud.playbook("postgresql-restore.yml", "-e", json.dumps(
             {"restore_target_time": moment, "confirm_restore": "yes"})).run()
         ended = time.monotonic()
+        restore_s = round(ended - began, 1)
         time.sleep(4)
     restored = int(cloud.sql("SELECT count(*) FROM drill_pitr", DATABASE)[0][0])
     kept = [row[0] for row in cloud.sql("SELECT datname FROM pg_database WHERE datname LIKE 'sampleapp_before_restore_%'", "postgres")]
     statuses = {str(status) for _, status, maintenance in poller.answers if not maintenance}
     after = [status for at, status, _ in poller.answers if at > ended]
-    drill.update(target_time=moment, rows_at_t=int(count_at_t), rows_before_drop=count_before_drop,
+    took = re.search(r"restored in ([\d.]+) s", " ".join(restore.output.split()))
+    print(f"\nPITR drill: {count_at_t} rows at T, {restored} after the restore; "
+          f"the database restored in {took.group(1) if took else '?'} s, the playbook took {restore_s} s")
+    drill.update(restore_s=float(took.group(1)) if took else None, playbook_s=restore_s, target_time=moment,
+                 rows_at_t=int(count_at_t), rows_before_drop=count_before_drop,
                  rows_restored=restored, requests_sent=len(poller.answers),
                  requests_failed=sum(1 for _, status, m in poller.answers if status != 200 and not m),
                  maintenance_answers=sum(1 for *_, m in poller.answers if m))
@@ -151,8 +157,8 @@ def test_teardown_refuses_without_a_recent_backup(cloud, drill):
 
 
 def test_status_shows_the_backups(cloud, drill):
-    """status.yml: the last full backup, its age and the WAL archive's lag"""
-    status = cloud.playbook("status.yml").run()
+    """flaskdeploy status: the last full backup, its age and the WAL archive's lag"""
+    status = cloud.cli("status").run()
     assert status.returncode == 0, status.tail()
     text = " ".join(status.output.split())
     line = re.search(r"db1 backups: last full \d{8}-\d{6}F \d+ min ago \(last [^)]*\), WAL archived \d+ s ago, \d+ waiting, "

@@ -153,8 +153,8 @@ def test_migrations_ran_once_per_release(cloud, drill):
 
 
 def test_rollback_under_load(cloud, drill):
-    """Rolling rollback of every web host to the previous release"""
-    rollback, report = cloud.under_load(lambda: cloud.playbook("rollback.yml").run(), **LOAD)
+    """Rolling rollback of every web host to the previous release (flaskdeploy rollback)"""
+    rollback, report = cloud.under_load(lambda: cloud.cli("rollback").run(), **LOAD)
     fill(drill, report, cloud)
 
     assert rollback.returncode == 0, rollback.tail(150)
@@ -168,14 +168,14 @@ def test_rollback_under_load(cloud, drill):
 
 
 def test_drill_a_migration_fails(cloud, drill):
-    """a. A release whose migration fails: stopped before any switch"""
+    """a. A release whose migration fails: stopped before any switch (deployed by CI's script, scripts/ci-deploy.sh)"""
     live = cloud.releases_live()
     bad = "d7111a0000aa"
     bad_commit = cloud.commit("A migration that fails", migration(
         bad, STATE["head"], '    op.create_table("doomed", sa.Column("id", sa.Integer(), primary_key=True))\n'
                             '    raise RuntimeError("drill: this migration fails")'))
 
-    deploy, report = cloud.under_load(lambda: cloud.playbook("deploy.yml").run(), rate=DRILL_RATE)
+    deploy, report = cloud.under_load(lambda: cloud.ci_deploy().run(), rate=DRILL_RATE)
     fill(drill, report, cloud)
     cloud.commit("Drop the failing migration", remove=[f"migrations/versions/{bad}_drill.py"])
 
@@ -188,8 +188,9 @@ def test_drill_a_migration_fails(cloud, drill):
     assert_all_in_rotation(cloud)
 
 
-def test_drill_b_rollout_halted_half_way_then_rolled_back(cloud, drill):
-    """b. A release unhealthy on web2 only: the rollout stops half way (web1 switched), then rollback.yml puts every host on the release live before"""
+def test_drill_b_rollout_halted_half_way_then_rolled_back(cloud, drill, webhook_sink):
+    """b. A release unhealthy on web2 only: the rollout stops half way (web1 switched), then rollback.yml puts every host on the release live before; both runs in the history and posted to the webhook"""
+    hook, posted = webhook_sink
     live = cloud.releases_live()
     cloud.commit("A release that never gets healthy on web2", append={"sampleapp/views.py": '''
 
@@ -204,9 +205,9 @@ def _drill_unhealthy():
 '''})
 
     def deploy_then_rollback():
-        deploy = cloud.playbook("deploy.yml", "-e", "site_health_timeout=10").run()
+        deploy = cloud.cli("deploy", "-e", "site_health_timeout=10", "-e", f"site_deploy_webhook_url={hook}").run()
         STATE["halted_at"] = cloud.releases_live()
-        return deploy, cloud.playbook("rollback.yml").run()
+        return deploy, cloud.cli("rollback", "-e", f"site_deploy_webhook_url={hook}").run()
 
     (deploy, rollback), report = cloud.under_load(deploy_then_rollback, rate=DRILL_RATE)
     fill(drill, report, cloud)
@@ -225,6 +226,16 @@ def _drill_unhealthy():
     assert drill["releases_live"] == live, "every host is back on the release live before the rollout"
     assert report["requests_failed"] == 0, report
     assert_all_in_rotation(cloud)
+    # The webhook got both summaries, the failed deploy's first.
+    assert [(body["flaskdeploy"]["action"], body["flaskdeploy"]["ok"]) for body in posted] == \
+        [("deploy", False), ("rollback", True)], posted
+    assert "FAILED" in posted[0]["text"] and new in posted[0]["text"]
+    # The release history lists both, newest first.
+    releases = cloud.cli("releases", "-n", "2").run()
+    text = " ".join(releases.output.split())
+    drill["history"] = re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC (?:deploy|rollback) [^\]]*\]", text)
+    assert releases.returncode == 0, releases.tail()
+    assert re.search(rf"UTC rollback {live['web1']} .*? done by .*? UTC deploy {new} .*? FAILED web2: ", text), text[-3000:]
 
 
 def test_drill_c_requirements_cannot_be_installed(cloud, drill):
@@ -380,29 +391,13 @@ def test_run_executes_in_the_live_release(cloud, drill):
     assert_failed_with(failing, r"exit 3 exited 3 on web1")
 
 
-def test_logs_fetches_and_follows(cloud, drill):
-    """logs.yml: the app's journal from every web host, shown, followed and fetched"""
+def test_logs_shows_and_fetches(cloud, drill):
+    """logs.yml: the app's journal from every web host, shown and fetched (flaskdeploy logs -t follows: test_cli.py)"""
     shown = cloud.playbook("logs.yml", "-e", "lines=20").run()
     drill["releases_live"] = cloud.releases_live()
     assert shown.returncode == 0, shown.tail()
     for host in WEB_HOSTS:
-        assert re.search(rf"{host} \| .*gunicorn", shown.output), shown.tail()
-    marker = f"drill-logs-{int(time.time())}"
-
-    def request_during_follow():
-        # The follow starts once its playbook reaches the host, later on a busy
-        # machine: a request every second until it ends (at most 60).
-        follow = cloud.playbook("logs.yml", "-e", "follow=8", "-e", "lines=0", "--limit", "web1").start()
-        for _ in range(60):
-            if follow.process.poll() is not None:
-                break
-            cloud.exec("web1", "python3", "-c", f"import urllib.request; urllib.request.urlopen('http://127.0.0.1/healthz?{marker}')")
-            time.sleep(1)
-        return follow.wait()
-
-    followed = request_during_follow()
-    assert followed.returncode == 0, followed.tail()
-    assert marker in followed.output, "a request made while following shows up"
+        assert re.search(rf"{host} web \| .*gunicorn", shown.output), shown.tail()
     target = ROOT / ".cache" / "drills" / "logs"
     fetched = cloud.playbook("logs.yml", "-e", f"fetch_to={target}").run()
     assert fetched.returncode == 0, fetched.tail()
@@ -411,7 +406,7 @@ def test_logs_fetches_and_follows(cloud, drill):
 
 
 def test_config_sets_and_unsets_with_rolling_restarts(cloud, drill):
-    """config.yml: set and unset a variable, restarting one host at a time"""
+    """flaskdeploy config:set / config:unset: set and unset a variable, restarting one host at a time"""
     def gunicorn_environ(host):
         pid = cloud.exec(host, "systemctl", "show", "--value", "--property=MainPID", "sampleapp-gunicorn")
         return cloud.exec(host, "cat", f"/proc/{pid}/environ").split("\0")
@@ -419,7 +414,7 @@ def test_config_sets_and_unsets_with_rolling_restarts(cloud, drill):
     secret = "drill-value-must-not-leak"
     # DRILL_KEEP stays set: a host that joins later must get it (the scaling drill).
     setting, report = cloud.under_load(
-        lambda: cloud.playbook("config.yml", "-e", f"set=DRILL_FLAG={secret},DRILL_KEEP=fleet").run(), rate=DRILL_RATE)
+        lambda: cloud.cli("config:set", f"DRILL_FLAG={secret}", "DRILL_KEEP=fleet").run(), rate=DRILL_RATE)
     fill(drill, report, cloud)
     assert setting.returncode == 0, setting.tail()
     assert secret not in setting.output, "config values never show in the output"
@@ -431,7 +426,7 @@ def test_config_sets_and_unsets_with_rolling_restarts(cloud, drill):
     again = cloud.playbook("config.yml", "-e", f"set=DRILL_FLAG={secret}").run()
     assert again.returncode == 0 and re.search(r"web1\s+unchanged", again.output), again.tail()
 
-    unsetting = cloud.playbook("config.yml", "-e", "unset=DRILL_FLAG").run()
+    unsetting = cloud.cli("config:unset", "DRILL_FLAG").run()
     assert unsetting.returncode == 0, unsetting.tail()
     for host in WEB_HOSTS:
         assert not any(item.startswith("DRILL_FLAG=") for item in gunicorn_environ(host))

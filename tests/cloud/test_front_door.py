@@ -11,7 +11,7 @@ from conftest import DRILL_RATE, HTTP_PORT, assert_failed_with, fill
 
 
 def test_maintenance_switches_the_front_door(cloud, drill):
-    """maintenance.yml: every page 503 with the maintenance page, health checks still answer"""
+    """flaskdeploy maintenance:on|off: every page 503 with the maintenance page, health checks still answer"""
     import urllib.error
     import urllib.request
 
@@ -22,7 +22,7 @@ def test_maintenance_switches_the_front_door(cloud, drill):
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode()
 
-    on = cloud.playbook("maintenance.yml", "-e", "state=on").run()
+    on = cloud.cli("maintenance:on").run()
     drill["releases_live"] = cloud.releases_live()
     assert on.returncode == 0, on.tail()
     status, body = get("/")
@@ -32,7 +32,7 @@ def test_maintenance_switches_the_front_door(cloud, drill):
     converge = cloud.playbook("lb.yml").run()
     assert converge.returncode == 0, converge.tail()
     assert get("/")[0] == 503, "lb.yml must not end the maintenance"
-    off = cloud.playbook("maintenance.yml", "-e", "state=off").run()
+    off = cloud.cli("maintenance:off").run()
     assert off.returncode == 0, off.tail()
     assert get("/")[0] == 200
     bad = cloud.playbook("maintenance.yml", "-e", "state=maybe").run()
