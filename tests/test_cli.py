@@ -36,6 +36,7 @@ def extra(argv):
     (["status", "prod"], "status.yml", {}),
     (["releases", "prod", "-n", "5"], "history.yml", {"lines": 5}),
     (["ps", "prod"], "ps.yml", {}),
+    (["ps:scale", "prod", "worker=3", "beat=0"], "scale.yml", {"scale": {"worker": 3, "beat": 0}}),
     (["config", "prod"], "config.yml", {}),
     (["config:unset", "prod", "A", "B"], "config.yml", {"unset": "A,B"}),
     (["maintenance:on", "prod"], "maintenance.yml", {"state": "on"}),
@@ -56,7 +57,7 @@ def test_each_verb_runs_its_playbook(args, playbook, expected):
 
 def test_help_lists_every_verb():
     out = subprocess.run([*CLI, "--help"], capture_output=True, text=True, check=True).stdout
-    for verb in ("deploy", "rollback", "releases", "status", "ps", "logs", "run", "config", "config:set", "config:unset",
+    for verb in ("deploy", "rollback", "releases", "status", "ps", "ps:scale", "logs", "run", "config", "config:set", "config:unset",
                  "maintenance:on", "maintenance:off", "backup"):
         assert f"    {verb}" in out, verb
 
@@ -65,6 +66,7 @@ def test_help_lists_every_verb():
     (["deploy", "nowhere"], 'no inventory "nowhere": name one of'),
     (["config:set", "prod", "NOVALUE"], "config:set takes NAME=value pairs"),
     (["config:unset", "prod"], "config:unset takes the names to unset"),
+    (["ps:scale", "prod", "worker"], "ps:scale takes TYPE=count pairs"),
     (["run", "prod", "--no-tty"], "say what to run"),
 ])
 def test_mistakes_say_what_to_do(args, message):

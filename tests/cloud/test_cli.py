@@ -1,5 +1,5 @@
-"""bin/flaskdeploy's verbs that read the site, on the local cloud (`make
-cloud`, after the drills). deploy, rollback, releases, config:set/unset,
+"""bin/flaskdeploy's verbs on the local cloud (`make cloud`, after the
+drills): ps, ps:scale, logs, logs -t, run, config. deploy, rollback, releases, config:set/unset,
 maintenance:on/off, backup and status run in the drills that use them
 (test_drills.py, test_front_door.py, test_data.py); scripts/ci-deploy.sh
 deploys drill a."""
@@ -30,6 +30,26 @@ def test_ps_lists_the_processes(cloud, drill):
     for host in ("web1", "web2"):
         assert re.search(rf"{host} sampleapp-gunicorn.service active/running since .*? \(pid \d+\)", text), text[-2000:]
         assert re.search(rf"{host} sampleapp-worker@1.service active/running", text), text[-2000:]
+
+
+def test_ps_scale_starts_and_stops_instances(cloud, drill):
+    """flaskdeploy ps:scale: worker=2 starts a second instance on each host (the first keeps running), worker=1 stops it"""
+    def worker_pids(host):
+        return {unit: cloud.exec(host, "systemctl", "show", "--value", "--property=MainPID", unit)
+                for unit in ("sampleapp-worker@1.service", "sampleapp-worker@2.service")}
+
+    before = {host: worker_pids(host) for host in ("web1", "web2")}
+    up = cloud.cli("ps:scale", "worker=2").run()
+    scaled = {host: worker_pids(host) for host in ("web1", "web2")}
+    down = cloud.cli("ps:scale", "worker=1").run()
+    after = {host: worker_pids(host) for host in ("web1", "web2")}
+    drill.update(before=before, scaled=scaled, after=after)
+    assert up.returncode == 0 and down.returncode == 0, up.tail() + down.tail()
+    for host in ("web1", "web2"):
+        assert scaled[host]["sampleapp-worker@2.service"] != "0", f"{host} runs a second worker"
+        assert scaled[host]["sampleapp-worker@1.service"] == before[host]["sampleapp-worker@1.service"], "the first kept running"
+        assert after[host]["sampleapp-worker@2.service"] == "0", f"{host} stopped the second worker"
+        assert after[host]["sampleapp-worker@1.service"] == before[host]["sampleapp-worker@1.service"]
 
 
 def test_logs_of_every_source(cloud, drill):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -363,10 +364,12 @@ def test_procfile_worker_runs_jobs(make_app, database_url):
     app = deploy(make_app(CELERY_BROKER_URL=broker, CELERY_RESULT_BACKEND=backend))
     procfile = (APP_ROOT / "Procfile").read_text(encoding="utf-8")
     (command,) = re.findall(r"^worker: (.+)$", procfile, flags=re.MULTILINE)
-    assert (
-        command == "celery --app sampleapp.tasks worker --loglevel INFO --concurrency 2"
+    assert command == (
+        "celery --app sampleapp.tasks worker --loglevel INFO --concurrency 2"
+        ' --hostname "${DYNO:-worker.1}@%h"'
     )
-    arguments = command.split()[1:]
+    # The shell's expansion with DYNO unset; the node name is overridden below.
+    arguments = shlex.split(command.replace("${DYNO:-worker.1}", "worker.1"))[1:]
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -377,7 +380,7 @@ def test_procfile_worker_runs_jobs(make_app, database_url):
         "REDIS_URL": "redis://unused.invalid/0",
     }
     worker_process = subprocess.Popen(
-        [sys.executable, "-m", "celery", *arguments, "--hostname", "procfile@%h"],
+        [sys.executable, "-m", "celery", *arguments[:-2], "--hostname", "procfile@%h"],
         cwd=APP_ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
