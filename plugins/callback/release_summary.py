@@ -106,6 +106,9 @@ class CallbackModule(CallbackBase):
             "ok": summary["ok"], "failed": f"{first[0]}: {first[1]['task']}" if first else "",
             "by": os.environ.get("FLASKDEPLOY_BY") or self.who(), "seconds": summary["seconds"],
             "hosts": {host: entry["after"] for host, entry in summary["hosts"].items()},
+            # Hosts whose turn failed and that got their previous release back.
+            "rolled_back": [host for host, entry in summary["hosts"].items()
+                            if entry["state"] == "failed" and entry["after"] == entry["before"] and entry["before"]],
         }
         replay = callback_loader.get("deploy_lock", class_only=True)
         done = replay.replay(replay.replay_argv("history.yml", json.dumps({"history_entry": entry})))

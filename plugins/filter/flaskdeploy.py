@@ -259,6 +259,8 @@ def flaskdeploy_history_lines(entries):
     for entry in entries or []:
         releases = ", ".join(entry.get("releases") or []) or "-"
         result = "done" if entry.get("ok") else "FAILED " + (entry.get("failed") or "")
+        if entry.get("rolled_back"):
+            result += f" ({', '.join(entry['rolled_back'])} back on the previous release)"
         hosts = ", ".join(f"{host} {release or 'none'}" for host, release in (entry.get("hosts") or {}).items())
         subject = f": {entry['subject']}" if entry.get("subject") else ""
         lines.append(f"{entry.get('at', '?')} {entry.get('action', '?')} {releases} ({entry.get('version', '')}) "
