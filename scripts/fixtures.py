@@ -383,6 +383,11 @@ class S3:
                        "--network", self.network, "--network-alias", self.alias,
                        "-p", f"127.0.0.1::{self.https_port}", *self._python_mounts(),
                        "-v", f"{self.tls_dir}:/etc/s3:ro", build_image("s3"))
+            # A store another checkout started has its own CA: keep a copy here.
+            ca = docker("exec", self.container, "cat", "/etc/s3/ca.pem").stdout
+            if not self.ca_file.exists() or self.ca_file.read_text() != ca:
+                self.tls_dir.mkdir(parents=True, exist_ok=True)
+                self.ca_file.write_text(ca)
         client = self.client()
         deadline = time.monotonic() + 30
         while True:
