@@ -81,14 +81,15 @@ class CallbackModule(CallbackBase):
         summary = self.summarize(stats, release, custom.get("flaskdeploy_before", {}), custom.get("flaskdeploy_live", {}))
         summary["inferred"] = inferred
         self._display.banner("RELEASE SUMMARY")
-        for line in self.render(summary):
+        lines = list(self.render(summary))
+        for line in lines:
             self._display.display(line, color="bright red" if not summary["ok"] and line.startswith("!") else None)
         target = os.environ.get("FLASKDEPLOY_SUMMARY_FILE")
         if target:
             with open(target, "w", encoding="utf-8") as handle:
                 json.dump(summary, handle, indent=2)
         if release.get("webhook"):
-            self.notify(release["webhook"], summary)
+            self.notify(release["webhook"], summary, lines)
         self.record(summary, release)
 
     def record(self, summary, release):
@@ -125,9 +126,8 @@ class CallbackModule(CallbackBase):
             name = ""
         return name or f"{os.environ.get('USER', 'someone')}@{socket.gethostname()}"
 
-    def notify(self, url, summary):
-        """POST the summary to a Slack-compatible webhook, in a few seconds at most."""
-        lines = list(self.render(summary))
+    def notify(self, url, summary, lines):
+        """POST the summary (and its rendered LINES) to a Slack-compatible webhook, in a few seconds at most."""
         body = json.dumps({"text": "\n".join(lines), "flaskdeploy": summary}).encode()
         request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"}, method="POST")
         try:
