@@ -52,7 +52,7 @@ test-repo: setup image ## Repository tests: role docs, requirements, variables, 
 # drills on one (make cloud), the app corpus and the failure drills, which
 # break and remove corpus apps, on the other (make cloud-corpus).
 cloud: setup image ## The whole site and the release drills on a local cloud; table + reports/cloud.json
-	CLOUD_NAME=cloud python -m pytest -q -s -p no:cacheprovider --durations=0 tests/cloud/test_site.py tests/cloud/test_drills.py tests/cloud/test_cli.py
+	CLOUD_NAME=cloud python -m pytest -q -s -p no:cacheprovider --durations=0 tests/cloud/test_site.py tests/cloud/test_contract.py tests/cloud/test_drills.py tests/cloud/test_cli.py
 
 cloud-corpus: setup image ## The app corpus, then the failure drills, on a local cloud of its own; table + reports/corpus.json
 	CLOUD_NAME=corpus python -m pytest -q -s -p no:cacheprovider --durations=0 tests/cloud/test_corpus.py tests/cloud/test_front_door.py tests/cloud/test_failures.py tests/cloud/test_data.py

@@ -66,3 +66,63 @@ def test_an_app_entrys_placeholder_secret_is_refused(inventory, public_key):
                                    "db_password": "Replace me with a password"}])
     assert result.returncode != 0
     assert "site_apps[yourapp].db_password" in result.stdout, result.stdout[-3000:]
+
+
+# -- Every failure names its fix (issue 22) ------------------------------------
+
+REAL = {"vault_site_db_password": "a-real-password-0123456789", "vault_site_secret_key": "a-real-key-0123456789",
+        "vault_site_mail_password": "a-real-mail-password", "vault_site_backup_s3_key": "AKIAREALKEY0123",
+        "vault_site_backup_s3_key_secret": "a-real-s3-secret-0123",
+        "vault_site_backup_cipher_pass": "a-real-backup-passphrase-0123456789"}
+
+
+def encrypt_vault(inventory, password):
+    """The vault as an operator keeps it: real values, encrypted with ansible-vault."""
+    vault = inventory / "group_vars/prod/vault.yml"
+    vault.write_text(yaml.safe_dump(REAL))
+    (inventory / "vault_pass").write_text(password + "\n")
+    ansible("ansible-vault", "encrypt", "--vault-password-file", str(inventory / "vault_pass"), str(vault))
+    assert vault.read_text().startswith("$ANSIBLE_VAULT;")
+    return vault
+
+
+def test_a_missing_vault_password_says_how_to_give_it(inventory, public_key):
+    vault = encrypt_vault(inventory, "the-vault-password")
+    result = preflight(inventory, admin_ssh_public_keys=[public_key])
+    assert result.returncode != 0
+    out = " ".join((result.stdout + result.stderr).split())
+    assert f'"{vault}" is encrypted with ansible-vault and no vault password was given.' in out, out[-3000:]
+    assert "--vault-password-file .vault_pass" in out and "--ask-vault-pass" in out, out[-3000:]
+
+    (inventory / "wrong_pass").write_text("another-environments-password\n")
+    wrong = ansible("ansible-playbook", "-i", str(inventory / "hosts.yml"), "playbooks/preflight.yml",
+                    "--vault-password-file", str(inventory / "wrong_pass"), "-e",
+                    yaml.safe_dump({"admin_ssh_public_keys": [public_key]}, default_flow_style=True), check=False)
+    out = " ".join((wrong.stdout + wrong.stderr).split())
+    assert wrong.returncode != 0
+    assert f'"{vault}" is encrypted with ansible-vault and the vault password given does not open it' in out, out[-3000:]
+
+    opened = ansible("ansible-playbook", "-i", str(inventory / "hosts.yml"), "playbooks/preflight.yml",
+                     "--vault-password-file", str(inventory / "vault_pass"), "-e",
+                     yaml.safe_dump({"admin_ssh_public_keys": [public_key]}, default_flow_style=True), check=False)
+    assert opened.returncode == 0, opened.stdout[-3000:] + opened.stderr[-3000:]
+
+
+def test_an_unset_required_setting_is_named_with_where_to_set_it(inventory, public_key):
+    result = preflight(inventory, admin_ssh_public_keys=[public_key], site_app_repo_url="", **REAL)
+    assert result.returncode != 0
+    out = " ".join(result.stdout.split())
+    assert ("site_app_repo_url is empty: set the git URL of your app in "
+            "inventories/<env>/group_vars/<env>/vars.yml.") in out, out[-3000:]
+
+
+@pytest.mark.parametrize("group", ["web", "db"])
+def test_a_host_missing_from_a_group_is_named(inventory, public_key, group):
+    hosts = yaml.safe_load((inventory / "hosts.yml").read_text())
+    del hosts["all"]["children"]["prod"]["children"][group]
+    (inventory / "hosts.yml").write_text(yaml.safe_dump(hosts))
+    result = preflight(inventory, admin_ssh_public_keys=[public_key], **REAL)
+    assert result.returncode != 0
+    out = " ".join(result.stdout.split())
+    assert ('The inventory needs at least one host in the "web" group and exactly one in "db" '
+            '(one host may be in several groups). See inventories/prod/hosts.yml.example.') in out, out[-3000:]

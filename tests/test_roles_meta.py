@@ -5,6 +5,7 @@
 - the role README's variable table lists every public variable.
 """
 
+import re
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,52 @@ def test_readme_tables_are_generated_from_the_specs():
     script = Path(__file__).parent.parent / "scripts" / "role-docs.py"
     result = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def tags_in(paths) -> set[str]:
+    """Every tag a task, block, role or include names in these YAML files
+    (tags: [...], and apply: tags of includes), `always` left out."""
+    found = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "tags":
+                    values = value if isinstance(value, list) else [value]
+                    # (a module's own `tags:` option, e.g. RabbitMQ's user tags, is no tag name)
+                    found.update(v for v in values if isinstance(v, str) and re.fullmatch(r"[a-z][a-z0-9-]*", v))
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    for path in paths:
+        walk(yaml.safe_load(path.read_text()))
+    return found - {"always"}
+
+
+def readme_tags(text: str) -> set[str]:
+    """The `tags` of a README's Tags section (a role's) or table (the site's)."""
+    return set(re.findall(r"`([a-z][a-z0-9-]*)`", text))
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda p: p.name)
+def test_readme_lists_every_tag_of_the_role(role):
+    """A role's README names each tag its tasks carry (and no tag that is gone)."""
+    used = {tag for tag in tags_in(sorted((role / "tasks").rglob("*.yml"))) if tag.startswith(role.name)}
+    text = (role / "README.md").read_text()
+    section = text.split("## Tags", 1)[1].split("\n## ", 1)[0]
+    documented = {tag for tag in readme_tags(section) if tag.startswith(role.name)}
+    assert used <= documented, f"{role.name}: tags missing from README's Tags: {sorted(used - documented)}"
+    assert documented <= used | {"postgresql-restore"}, f"{role.name}: README names tags no task has: {sorted(documented - used)}"
+
+
+def test_the_site_readme_tags_table_names_every_tag():
+    """The README's tier table names every tag of the roles and the playbooks."""
+    root = Path(__file__).parent.parent
+    used = tags_in(sorted(root.glob("roles/*/tasks/**/*.yml")) + sorted(root.glob("playbooks/*.yml")) + [root / "site.yml"])
+    text = (root / "README.md").read_text()
+    table = text.split("| Tier (playbook) | Tier tags |", 1)[1].split("\n\n", 1)[0]
+    missing = sorted(used - readme_tags(table))
+    assert not missing, f"tags not in the README's table: {missing}"

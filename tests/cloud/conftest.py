@@ -89,6 +89,9 @@ FACTS = ROOT / ".cache" / CLOUD_NAME / "facts"
 # publish apps and list them in the inventory's apps.yml, so that one site.yml
 # deploys them all.
 BEFORE_FIRST_CONVERGE: list = []
+# ... and before the cloud is provisioned (e.g. leave hosts as another
+# checkout would); called with the provisioning's extra variables.
+BEFORE_PROVISION: list = []
 os.environ["ANSIBLE_CACHE_PLUGIN_CONNECTION"] = str(FACTS)
 
 
@@ -260,6 +263,8 @@ class Cloud:
 
     git = GitServer()
     smtp = SmtpSink()
+    # What provision-local.yml printed (None on a CLOUD_REUSE run, which does not provision).
+    provision_output: str | None = None
 
     @staticmethod
     def container(host: str) -> str:
@@ -495,9 +500,12 @@ def cloud():
     for leftover in (INVENTORY / ".secrets", FACTS):
         if leftover.exists():
             run("rm", "-rf", str(leftover))
+    for prepare in BEFORE_PROVISION:
+        prepare(CLOUD)
     log("provisioning the cloud")
-    run("ansible-playbook", "playbooks/provision-local.yml", "-e", extra, timeout=600)
+    provisioned = run("ansible-playbook", "playbooks/provision-local.yml", "-e", extra, timeout=600)
     the_cloud = Cloud()
+    the_cloud.provision_output = provisioned.stdout
     for prepare in BEFORE_FIRST_CONVERGE:
         prepare(the_cloud)
     log("deploying the site with site.yml")
