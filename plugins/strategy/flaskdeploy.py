@@ -77,9 +77,10 @@ class _ExplainVaultErrors:
             return super().run(iterator, play_context)
         except AnsibleError as error:
             vault = _vault_error(error)
-            if vault is None:
+            explained = _vault_help(vault) if vault is not None else None
+            if explained is None or explained is vault:
                 raise
-            raise _vault_help(vault) from None
+            raise explained from None
 
 
 class StrategyModule(_ExplainVaultErrors, _linear):
